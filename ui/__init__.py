@@ -1,0 +1,1 @@
+"""Streamlit chat front end: a thin client of the API."""
