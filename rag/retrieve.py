@@ -1,0 +1,184 @@
+"""Hybrid retrieval: BM25 (bm25s) and dense (FAISS) candidates, fused.
+
+Each retriever proposes ``candidates`` chunks; every chunk in the union is then
+scored by *both* (BM25 scores come from the full score vector, dense scores from
+the stored vectors), so fusion never has to guess a missing score. Filters become
+a set of allowed chunk ids applied inside both retrievers, before ranking.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ingest.embed import Embedder
+from rag.schemas import Filters, SearchResult
+from rag.settings import RetrievalSettings
+from rag.store import ChunkRow, IndexSnapshot, bm25_tokenize
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    chunk: ChunkRow
+    score: float  # fused
+    dense: float  # cosine similarity of query and chunk
+    bm25: float  # raw BM25 score
+
+    def to_result(self, rank: int) -> SearchResult:
+        c = self.chunk
+        return SearchResult(
+            rank=rank,
+            score=round(self.score, 6),
+            chunk_id=c.chunk_id,
+            doc_id=c.doc_id,
+            title=c.title,
+            source=c.source,
+            page=c.page_start,
+            page_end=c.page_end,
+            char_start=c.char_start,
+            char_end=c.char_end,
+            text=c.text,
+            date=c.date,
+            authors=list(c.authors),
+        )
+
+
+def filter_clause(filters: Filters) -> tuple[str, list[object]]:
+    """SQL over documents ``d`` selecting what ``filters`` allow."""
+    parts: list[str] = []
+    args: list[object] = []
+    if filters.date_from:
+        parts.append("d.date >= ?")
+        args.append(filters.date_from)
+    if filters.date_to:
+        parts.append("d.date <= ?")
+        args.append(filters.date_to)
+    if filters.author:
+        parts.append("LOWER(d.authors) LIKE ?")
+        args.append(f"%{filters.author.lower()}%")
+    if filters.doc_ids:
+        parts.append(f"d.doc_id IN ({','.join('?' * len(filters.doc_ids))})")
+        args.extend(filters.doc_ids)
+    if filters.kind:
+        parts.append("d.kind = ?")
+        args.append(filters.kind)
+    return " AND ".join(parts) or "1=1", args
+
+
+def minmax(x: np.ndarray) -> np.ndarray:
+    if x.size == 0:
+        return x
+    lo, hi = float(x.min()), float(x.max())
+    return (x - lo) / (hi - lo) if hi > lo else np.ones_like(x)
+
+
+class Retriever:
+    """Search one index snapshot with one embedder."""
+
+    def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, settings: RetrievalSettings) -> None:
+        self.snapshot = snapshot
+        self.embedder = embedder
+        self.settings = settings
+
+    def allowed_ids(self, filters: Filters | None) -> np.ndarray | None:
+        if filters is None or filters.is_empty():
+            return None
+        where, args = filter_clause(filters)
+        return self.snapshot.chunk_ids_for(where, args)
+
+    def _dense(self, qvec: np.ndarray, n: int, allowed: np.ndarray | None) -> dict[int, float]:
+        import faiss
+
+        index = self.snapshot.vectors
+        if index.ntotal == 0 or n <= 0:
+            return {}
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        ivf = faiss.try_extract_index_ivf(index) if hasattr(faiss, "try_extract_index_ivf") else None
+        if ivf is not None:
+            ivf.nprobe = self.settings.ivf_nprobe
+        scores, ids = index.search(qvec[None, :], min(n, index.ntotal), params=params)
+        return {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
+
+    def _dense_for(self, qvec: np.ndarray, ids: Sequence[int]) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for i in ids:
+            try:
+                out[i] = float(self.snapshot.vectors.reconstruct(int(i)) @ qvec)
+            except RuntimeError:  # an IVF index without a direct map cannot reconstruct
+                continue
+        return out
+
+    def _bm25_vector(self, query: str, allowed: np.ndarray | None) -> np.ndarray:
+        snap = self.snapshot
+        if snap.bm25 is None:
+            return np.zeros(0, dtype=np.float32)
+        tokens = bm25_tokenize([query], snap.stemmer)[0]
+        tokens = [t for t in tokens if t in snap.bm25.vocab_dict]
+        if not tokens:
+            return np.zeros(len(snap.bm25_ids), dtype=np.float32)
+        mask = None
+        if allowed is not None:
+            mask = np.isin(snap.bm25_ids, allowed).astype(np.float32)
+        return np.asarray(snap.bm25.get_scores(tokens, weight_mask=mask), dtype=np.float32)
+
+    def score(self, query: str, filters: Filters | None = None, *, fusion: str | None = None) -> list[tuple[int, float, float, float]]:
+        """(chunk row id, fused, dense, bm25) for every candidate, best first."""
+        s = self.settings
+        fusion = fusion or s.fusion
+        allowed = self.allowed_ids(filters)
+        if allowed is not None and allowed.size == 0:
+            return []
+        n = s.candidates
+        dense: dict[int, float] = {}
+        qvec = None
+        if fusion != "bm25":
+            qvec = self.embedder.embed([query])[0]
+            dense = self._dense(qvec, n, allowed)
+        bm25_all = self._bm25_vector(query, allowed) if fusion != "dense" else np.zeros(0)
+        bm25_top: dict[int, float] = {}
+        if bm25_all.size:
+            top = np.argpartition(-bm25_all, min(n, bm25_all.size - 1))[:n]
+            ids = self.snapshot.bm25_ids
+            bm25_top = {int(ids[j]): float(bm25_all[j]) for j in top if bm25_all[j] > 0}
+        union = list(dict.fromkeys([*dense, *bm25_top]))
+        if not union:
+            return []
+        if qvec is not None:
+            missing = [i for i in union if i not in dense]
+            dense.update(self._dense_for(qvec, missing))
+        if bm25_all.size:
+            # BM25 documents are stored in chunk-id order, so a binary search finds them.
+            ids = self.snapshot.bm25_ids
+            u = np.array(union, dtype=np.int64)
+            j = np.clip(np.searchsorted(ids, u), 0, len(ids) - 1)
+            b = np.where(ids[j] == u, bm25_all[j], 0.0)
+        else:
+            b = np.zeros(len(union))
+        d_floor = min(dense.values()) if dense else 0.0
+        d = np.array([dense.get(i, d_floor) for i in union])
+        if fusion == "dense":
+            fused = d
+        elif fusion == "bm25":
+            fused = b
+        elif fusion == "rrf":
+            fused = np.zeros(len(union))
+            for arr in (d, b):
+                ranks = np.empty(len(union))
+                ranks[np.argsort(-arr, kind="stable")] = np.arange(1, len(union) + 1)
+                fused += 1.0 / (s.rrf_k + ranks)
+        else:
+            fused = s.alpha * minmax(d) + (1 - s.alpha) * minmax(b)
+        order = np.argsort(-fused, kind="stable")
+        return [(union[j], float(fused[j]), float(d[j]), float(b[j])) for j in order]
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None, *, fusion: str | None = None) -> list[Hit]:
+        scored = self.score(query, filters, fusion=fusion)[:k]
+        rows = self.snapshot.chunks([r for r, *_ in scored])
+        return [Hit(rows[r], f, d, b) for r, f, d, b in scored if r in rows]

@@ -1,0 +1,489 @@
+"""The persistent index: SQLite metadata, a FAISS vector index and a BM25 index.
+
+Layout of ``index_dir``::
+
+    CURRENT              name of the live generation (replaced atomically)
+    LOCK                 held by the one writer at a time
+    gen-<time>-<rand>/   one complete, immutable generation
+        meta.sqlite      documents and chunks (chunk row id == FAISS id)
+        vectors.faiss    IndexIDMap2 over inner product of unit vectors
+        bm25/            bm25s index + the chunk row id of each BM25 document
+        manifest.json    fingerprint and counts, written last
+
+A writer copies the live generation into a new folder, changes the copy, writes
+everything, fsyncs it, and only then points ``CURRENT`` at it with ``os.replace``.
+A crash at any moment leaves ``CURRENT`` naming a complete generation whose
+vectors, BM25 index and metadata agree. Readers hold an :class:`IndexSnapshot`
+in memory, so a reader never sees a half-written index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import secrets
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ingest.records import Chunk, DocMeta, Document, PageSpan
+from rag.errors import IndexBusy, IndexMismatch, IndexMissing, NotFound
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    path TEXT UNIQUE NOT NULL,
+    source TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    date TEXT,
+    authors TEXT NOT NULL,
+    publisher TEXT,
+    doc_type TEXT,
+    url TEXT,
+    extra TEXT NOT NULL,
+    pages TEXT NOT NULL,
+    n_pages INTEGER,
+    text TEXT NOT NULL,
+    ingested_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    page_start INTEGER,
+    page_end INTEGER
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRow:
+    """A chunk with its document's citation fields, as retrieval returns it."""
+
+    row_id: int
+    doc_id: str
+    ordinal: int
+    text: str
+    char_start: int
+    char_end: int
+    page_start: int | None
+    page_end: int | None
+    title: str
+    source: str
+    date: str | None
+    authors: tuple[str, ...]
+
+    @property
+    def chunk_id(self) -> str:
+        return f"{self.doc_id}:{self.ordinal}"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRow:
+    doc_id: str
+    path: str
+    source: str
+    content_hash: str
+    kind: str
+    title: str
+    date: str | None
+    authors: tuple[str, ...]
+    publisher: str | None
+    doc_type: str | None
+    url: str | None
+    extra: dict[str, str]
+    n_pages: int | None
+    chunks: int
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(str(path), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(path: Path) -> None:
+    for p in sorted(path.rglob("*")):
+        if p.is_file():
+            with open(p, "rb") as f:
+                os.fsync(f.fileno())
+    for d in [path, *[p for p in path.rglob("*") if p.is_dir()]]:
+        _fsync_dir(d)
+
+
+def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        db = sqlite3.connect(str(path), check_same_thread=False)
+        db.execute("PRAGMA foreign_keys=ON")
+    return db
+
+
+def _bm25_tokenizer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def bm25_tokenize(texts: Sequence[str], stemmer: Any) -> list[list[str]]:
+    """Lower-cased, English-stopword-free, Snowball-stemmed tokens (bm25s)."""
+    import bm25s
+
+    out = bm25s.tokenize(
+        list(texts), stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False
+    )
+    return [list(t) for t in out]
+
+
+class IndexSnapshot:
+    """One generation of the index, loaded for reading. Immutable; safe across threads."""
+
+    def __init__(self, gen_dir: Path) -> None:
+        import bm25s
+        import faiss
+
+        self.gen_dir = gen_dir
+        self.manifest: dict[str, Any] = json.loads((gen_dir / "manifest.json").read_text())
+        self.fingerprint: dict[str, Any] = self.manifest["fingerprint"]
+        self._db = _connect(gen_dir / "meta.sqlite", readonly=True)
+        self._lock = threading.Lock()
+        self.vectors = faiss.read_index(str(gen_dir / "vectors.faiss"))
+        bm25_dir = gen_dir / "bm25"
+        self.bm25_ids = np.load(bm25_dir / "ids.npy")
+        self.bm25 = bm25s.BM25.load(str(bm25_dir)) if len(self.bm25_ids) else None
+        self.stemmer = _bm25_tokenizer()
+
+    @property
+    def generation(self) -> str:
+        return self.gen_dir.name
+
+    @property
+    def n_chunks(self) -> int:
+        return int(self.vectors.ntotal)
+
+    @property
+    def n_documents(self) -> int:
+        return int(self.manifest["documents"])
+
+    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def chunks(self, row_ids: Sequence[int]) -> dict[int, ChunkRow]:
+        """Chunk rows by FAISS id, with their documents' citation fields."""
+        out: dict[int, ChunkRow] = {}
+        ids = [int(i) for i in row_ids]
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            rows = self._query(
+                "SELECT c.id, c.doc_id, c.ordinal, c.text, c.char_start, c.char_end, "
+                "c.page_start, c.page_end, d.title, d.source, d.date, d.authors "
+                f"FROM chunks c JOIN documents d USING (doc_id) WHERE c.id IN ({','.join('?' * len(part))})",
+                part,
+            )
+            for r in rows:
+                out[r[0]] = ChunkRow(*r[:11], authors=tuple(json.loads(r[11])))
+        return out
+
+    def chunk_ids_for(self, where: str, args: Sequence[Any]) -> np.ndarray:
+        rows = self._query(
+            f"SELECT c.id FROM chunks c JOIN documents d USING (doc_id) WHERE {where}", args
+        )
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def document_text(self, doc_id: str) -> str:
+        rows = self._query("SELECT text FROM documents WHERE doc_id=?", (doc_id,))
+        if not rows:
+            raise NotFound(f"No document with id {doc_id!r}; list ids with GET /documents.")
+        return str(rows[0][0])
+
+    def document_pages(self, doc_id: str) -> tuple[PageSpan, ...]:
+        rows = self._query("SELECT pages FROM documents WHERE doc_id=?", (doc_id,))
+        if not rows:
+            raise NotFound(f"No document with id {doc_id!r}; list ids with GET /documents.")
+        return tuple(PageSpan(*p) for p in json.loads(rows[0][0]))
+
+    _DOC_COLS = (
+        "d.doc_id, d.path, d.source, d.content_hash, d.kind, d.title, d.date, d.authors, "
+        "d.publisher, d.doc_type, d.url, d.extra, d.n_pages, "
+        "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id)"
+    )
+
+    @staticmethod
+    def _doc_row(r: tuple[Any, ...]) -> DocumentRow:
+        return DocumentRow(
+            *r[:7],
+            authors=tuple(json.loads(r[7])),
+            publisher=r[8],
+            doc_type=r[9],
+            url=r[10],
+            extra=json.loads(r[11]),
+            n_pages=r[12],
+            chunks=r[13],
+        )
+
+    def documents(self, offset: int = 0, limit: int = -1) -> list[DocumentRow]:
+        rows = self._query(
+            f"SELECT {self._DOC_COLS} FROM documents d ORDER BY d.date DESC, d.title "
+            "LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [self._doc_row(r) for r in rows]
+
+    def document(self, doc_id: str) -> DocumentRow:
+        rows = self._query(f"SELECT {self._DOC_COLS} FROM documents d WHERE d.doc_id=?", (doc_id,))
+        if not rows:
+            raise NotFound(f"No document with id {doc_id!r}; list ids with GET /documents.")
+        return self._doc_row(rows[0])
+
+    def hashes_by_path(self) -> dict[str, tuple[str, str]]:
+        """path -> (doc_id, content_hash) of every indexed document."""
+        return {p: (d, h) for d, p, h in self._query("SELECT doc_id, path, content_hash FROM documents")}
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class IndexWriter:
+    """Changes to a private copy of the live generation; ``commit`` publishes them."""
+
+    def __init__(self, store: IndexStore, base: Path | None, fingerprint: dict[str, Any], dim: int):
+        import faiss
+
+        self.store = store
+        self.fingerprint = fingerprint
+        self.dir = store.root / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}.tmp"
+        self.dir.mkdir(parents=True)
+        db_path = self.dir / "meta.sqlite"
+        if base is not None:
+            src = sqlite3.connect(f"file:{base / 'meta.sqlite'}?mode=ro", uri=True)
+            dst = sqlite3.connect(str(db_path))
+            src.backup(dst)
+            src.close()
+            dst.close()
+            self.vectors = faiss.read_index(str(base / "vectors.faiss"))
+        else:
+            self.vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.db = _connect(db_path, readonly=False)
+        self.db.executescript(SCHEMA)
+        self.changed = False
+
+    def remove_document(self, doc_id: str) -> None:
+        ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
+        if ids:
+            self.vectors.remove_ids(np.array(ids, dtype=np.int64))
+        self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+        self.changed = True
+
+    def put_document(self, doc: Document, path: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Insert or replace a document with its chunks and their vectors."""
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors for {path}")
+        self.remove_document(doc.doc_id)
+        m = doc.meta
+        self.db.execute(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                doc.doc_id, path, doc.source, doc.content_hash, doc.kind, m.title, m.date,
+                json.dumps(list(m.authors)), m.publisher, m.doc_type, m.url, json.dumps(m.extra),
+                json.dumps([[p.page, p.start, p.end] for p in doc.pages]),
+                len(doc.pages) or None, doc.text, time.time(),
+            ),
+        )
+        ids = []
+        for c in chunks:
+            cur = self.db.execute(
+                "INSERT INTO chunks (doc_id, ordinal, text, char_start, char_end, page_start, "
+                "page_end) VALUES (?,?,?,?,?,?,?)",
+                (c.doc_id, c.ordinal, c.text, c.char_start, c.char_end, c.page_start, c.page_end),
+            )
+            ids.append(cur.lastrowid)
+        if ids:
+            self.vectors.add_with_ids(
+                np.ascontiguousarray(vectors, dtype=np.float32), np.array(ids, dtype=np.int64)
+            )
+        self.changed = True
+
+    def _write_bm25(self) -> None:
+        import bm25s
+
+        rows = self.db.execute(
+            "SELECT c.id, d.title, c.text FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.id"
+        ).fetchall()
+        bm25_dir = self.dir / "bm25"
+        bm25_dir.mkdir()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        if rows:
+            # The title is indexed with every chunk: a light field weighting that
+            # lets a passage match its publication's subject.
+            tokens = bm25_tokenize([f"{r[1]}\n{r[2]}" for r in rows], _bm25_tokenizer())
+            retriever = bm25s.BM25()
+            retriever.index(tokens, show_progress=False)
+            retriever.save(str(bm25_dir), show_progress=False)
+        np.save(bm25_dir / "ids.npy", ids)
+
+    def commit(self) -> Path:
+        """Write the new generation completely, then make it the live one."""
+        import faiss
+
+        self.db.commit()
+        n_docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        n_chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        self.db.close()
+        if n_chunks != self.vectors.ntotal:
+            raise RuntimeError(f"index out of step: {n_chunks} chunks, {self.vectors.ntotal} vectors")
+        faiss.write_index(self.vectors, str(self.dir / "vectors.faiss"))
+        self._write_bm25()
+        manifest = {
+            "fingerprint": self.fingerprint,
+            "documents": n_docs,
+            "chunks": n_chunks,
+            "created": time.time(),
+        }
+        (self.dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        _fsync_tree(self.dir)
+        final = self.dir.with_suffix("")
+        os.rename(self.dir, final)
+        _fsync_dir(self.store.root)
+        self.store._set_current(final.name)
+        self.store._collect_garbage(keep={final.name})
+        return final
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self.db.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class IndexStore:
+    """The index folder: which generation is live, and the one-writer lock."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    @property
+    def current_path(self) -> Path | None:
+        try:
+            name = (self.root / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return None
+        gen = self.root / name
+        return gen if (gen / "manifest.json").exists() else None
+
+    def exists(self) -> bool:
+        return self.current_path is not None
+
+    def current_generation(self) -> str | None:
+        p = self.current_path
+        return p.name if p else None
+
+    def open(self, fingerprint: dict[str, Any] | None = None) -> IndexSnapshot:
+        """Load the live generation; with ``fingerprint``, refuse one built differently."""
+        gen = self.current_path
+        if gen is None:
+            raise IndexMissing(self.root)
+        snap = IndexSnapshot(gen)
+        if fingerprint is not None:
+            check_fingerprint(self.root, snap.fingerprint, fingerprint)
+        return snap
+
+    @contextlib.contextmanager
+    def writer(self, fingerprint: dict[str, Any], dim: int, *, rebuild: bool = False) -> Iterator[IndexWriter]:
+        """Exclusive writer over a copy of the live generation (or an empty one)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = open(self.root / "LOCK", "w")  # noqa: SIM115 - held for the block
+        try:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise IndexBusy(
+                    f"Another ingest is writing the index at {self.root}; wait for it to finish."
+                ) from exc
+            base = None if rebuild else self.current_path
+            if base is not None:
+                old = json.loads((base / "manifest.json").read_text())["fingerprint"]
+                check_fingerprint(self.root, old, fingerprint)
+            w = IndexWriter(self, base, fingerprint, dim)
+            try:
+                yield w
+            except BaseException:
+                w.abort()
+                raise
+            else:
+                if w.changed or base is None:
+                    w.commit()
+                else:
+                    w.abort()
+        finally:
+            lock.close()
+
+    def _set_current(self, name: str) -> None:
+        tmp = self.root / f"CURRENT.{secrets.token_hex(4)}.tmp"
+        with open(tmp, "w") as f:
+            f.write(name)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.root / "CURRENT")
+        _fsync_dir(self.root)
+
+    def _collect_garbage(self, keep: Iterable[str]) -> None:
+        keep = set(keep)
+        for p in self.root.iterdir():
+            if p.is_dir() and p.name.startswith("gen-") and p.name not in keep:
+                shutil.rmtree(p, ignore_errors=True)
+            elif p.name.startswith("CURRENT.") and p.name.endswith(".tmp"):
+                p.unlink(missing_ok=True)
+
+
+def check_fingerprint(root: Path, stored: dict[str, Any], wanted: dict[str, Any]) -> None:
+    diffs = [
+        f"{k}: index has {stored.get(k)!r}, settings say {wanted.get(k)!r}"
+        for k in sorted(set(stored) | set(wanted))
+        if stored.get(k) != wanted.get(k)
+    ]
+    if diffs:
+        raise IndexMismatch(root, diffs)
+
+
+def document_from_row(snapshot: IndexSnapshot, row: DocumentRow) -> Document:
+    """Rebuild a :class:`Document` record (full text and pages) from the index."""
+    return Document(
+        doc_id=row.doc_id,
+        source=row.source,
+        content_hash=row.content_hash,
+        kind=row.kind,  # type: ignore[arg-type]
+        text=snapshot.document_text(row.doc_id),
+        meta=DocMeta(
+            title=row.title,
+            date=row.date,
+            authors=row.authors,
+            publisher=row.publisher,
+            doc_type=row.doc_type,
+            url=row.url,
+            extra=row.extra,
+        ),
+        pages=snapshot.document_pages(row.doc_id),
+    )
