@@ -1,0 +1,1 @@
+"""Evaluation question set for the cited question-answering assistant."""
