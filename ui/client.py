@@ -1,0 +1,271 @@
+"""A typed HTTP client of the assistant's API; the UI's only way to the index.
+
+Errors, in full:
+
+    ApiUnavailable   the API could not be reached or did not answer in time
+    ApiError         the API answered 4xx/5xx (or an ``error`` event mid-stream);
+                     ``detail`` is the API's user-facing sentence
+
+Both carry a message fit for ``st.error`` as ``str(err)``.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from collections.abc import Iterator
+from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, Field
+
+from rag.schemas import AnswerResponse, ChatMessage, FileOutcome, Filters, SearchResponse
+
+StreamEvent = tuple[Literal["token"], str] | tuple[Literal["final"], AnswerResponse]
+
+
+class ApiUnavailable(Exception):
+    """The API did not answer: connection refused, DNS failure or a timeout."""
+
+    def __init__(self, base_url: str, reason: str) -> None:
+        self.base_url = base_url
+        self.reason = reason
+        super().__init__(
+            f"The assistant's API is not reachable at {base_url} ({reason}); start it with "
+            "`rag serve`, or point the UI elsewhere with RAG_UI__API_URL."
+        )
+
+
+class ApiError(Exception):
+    """The API refused or failed a request. ``status`` is None for a mid-stream error."""
+
+    def __init__(self, status: int | None, detail: str) -> None:
+        self.status = status
+        self.detail = detail
+        super().__init__(detail)
+
+
+class Health(BaseModel):
+    status: str
+    documents: int = 0
+    chunks: int = 0
+    model: str = ""
+    generator: str = "extractive"
+    generators: list[str] = Field(default_factory=lambda: ["extractive"])
+    fingerprint: dict[str, Any] = Field(default_factory=dict)
+
+
+class DocumentInfo(BaseModel):
+    doc_id: str
+    title: str
+    source: str = ""
+    date: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    publisher: str | None = None
+    kind: str | None = None
+    pages: int | None = None
+    chunks: int = 0
+
+
+class DocumentDetail(DocumentInfo):
+    text: str
+
+
+class DocumentPage(BaseModel):
+    total: int
+    documents: list[DocumentInfo]
+
+
+def _detail(response: httpx.Response) -> str:
+    """The API's ``detail`` sentence, or a plain description of the status."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, str) and detail:
+        return detail
+    if isinstance(detail, list):  # FastAPI's request validation errors
+        parts = [
+            f"{'.'.join(str(p) for p in item.get('loc', [])[1:])}: {item.get('msg', '')}"
+            for item in detail
+            if isinstance(item, dict)
+        ]
+        if parts:
+            return "The request was not accepted: " + "; ".join(parts)
+    return f"The API answered {response.status_code} {response.reason_phrase}."
+
+
+class ApiClient:
+    """``ApiClient("http://127.0.0.1:8000", 60)``; pass ``transport`` to fake the API."""
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout_s: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _unavailable(self, exc: httpx.TransportError) -> ApiUnavailable:
+        if isinstance(exc, httpx.TimeoutException):
+            return ApiUnavailable(self.base_url, f"no answer within {self.timeout_s:g} s")
+        if isinstance(exc, httpx.ConnectError):
+            return ApiUnavailable(self.base_url, "connection refused")
+        return ApiUnavailable(self.base_url, type(exc).__name__)
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise self._unavailable(exc) from exc
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, _detail(response))
+        return response.json()
+
+    @staticmethod
+    def _ask_body(
+        question: str,
+        history: list[ChatMessage] | None,
+        filters: Filters | None,
+        k: int,
+        generator: str | None,
+        stream: bool,
+    ) -> dict[str, Any]:
+        return {
+            "question": question,
+            "history": [m.model_dump() for m in history or []],
+            "filters": _filters_json(filters),
+            "k": k,
+            "generator": generator,
+            "stream": stream,
+        }
+
+    # -- endpoints --------------------------------------------------------------
+
+    def health(self, timeout_s: float | None = None) -> Health:
+        kwargs = {} if timeout_s is None else {"timeout": timeout_s}
+        return Health.model_validate(self._request("GET", "/health", **kwargs))
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> SearchResponse:
+        body = {"query": query, "k": k, "filters": _filters_json(filters)}
+        return SearchResponse.model_validate(self._request("POST", "/search", json=body))
+
+    def ask(
+        self,
+        question: str,
+        history: list[ChatMessage] | None = None,
+        filters: Filters | None = None,
+        k: int = 5,
+        generator: str | None = None,
+    ) -> AnswerResponse:
+        body = self._ask_body(question, history, filters, k, generator, stream=False)
+        return AnswerResponse.model_validate(self._request("POST", "/ask", json=body))
+
+    def ask_stream(
+        self,
+        question: str,
+        history: list[ChatMessage] | None = None,
+        filters: Filters | None = None,
+        k: int = 5,
+        generator: str | None = None,
+    ) -> Iterator[StreamEvent]:
+        """Yield ``("token", text)`` pieces, then one ``("final", AnswerResponse)``."""
+        body = self._ask_body(question, history, filters, k, generator, stream=True)
+        try:
+            with self._http.stream("POST", "/ask", json=body) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise ApiError(response.status_code, _detail(response))
+                for event, data in _sse_events(response.iter_lines()):
+                    if event == "token":
+                        yield ("token", json.loads(data).get("text", ""))
+                    elif event == "final":
+                        yield ("final", AnswerResponse.model_validate_json(data))
+                        return
+                    elif event == "error":
+                        raise ApiError(None, json.loads(data).get("detail") or data)
+        except httpx.TransportError as exc:
+            raise self._unavailable(exc) from exc
+        raise ApiError(None, "The answer stream ended before the answer was complete; ask again.")
+
+    def documents(self, offset: int = 0, limit: int = 50) -> DocumentPage:
+        data = self._request("GET", "/documents", params={"offset": offset, "limit": limit})
+        return DocumentPage.model_validate(data)
+
+    def document(self, doc_id: str) -> DocumentDetail:
+        data = self._request("GET", f"/documents/{quote(doc_id, safe='')}")
+        return DocumentDetail.model_validate(data)
+
+    def upload(
+        self,
+        files: list[tuple[str, bytes]],
+        metadata: dict[str, Any] | None = None,
+        api_key: str | None = None,
+    ) -> list[FileOutcome]:
+        parts = [
+            ("files", (name, data, mimetypes.guess_type(name)[0] or "application/octet-stream"))
+            for name, data in files
+        ]
+        form = {"metadata": json.dumps(metadata)} if metadata else None
+        headers = {"X-API-Key": api_key} if api_key else None
+        data = self._request("POST", "/documents", files=parts, data=form, headers=headers)
+        return [FileOutcome.model_validate(f) for f in data["files"]]
+
+    def file_url(self, doc_id: str) -> str:
+        """Where a browser can open the original file (the API serves it)."""
+        return f"{self.base_url}/documents/{quote(doc_id, safe='')}/file"
+
+
+def _filters_json(filters: Filters | None) -> dict[str, Any] | None:
+    return None if filters is None or filters.is_empty() else filters.model_dump(exclude_none=True)
+
+
+def _sse_events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
+    """(event, data) pairs of a text/event-stream; comments and ids are skipped."""
+    event, data = "message", []
+    for line in lines:
+        if not line:
+            if data:
+                yield event, "\n".join(data)
+            event, data = "message", []
+        elif line.startswith(":"):
+            continue
+        else:
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                event = value
+            elif field == "data":
+                data.append(value)
+    if data:
+        yield event, "\n".join(data)
+
+
+__all__ = [
+    "ApiClient",
+    "ApiError",
+    "ApiUnavailable",
+    "DocumentDetail",
+    "DocumentInfo",
+    "DocumentPage",
+    "Health",
+    "StreamEvent",
+]

@@ -1,0 +1,89 @@
+"""Session-scoped objects shared by the pages: the API client and small caches.
+
+Tests replace the API by putting a client in ``st.session_state["api_client"]``
+before the first run (``AppTest.session_state``); the app never builds its own
+when one is there.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import streamlit as st
+
+from rag.schemas import AnswerResponse
+from rag.settings import get_settings
+from ui.client import ApiClient, ApiError, ApiUnavailable, DocumentInfo, Health
+
+CLIENT_KEY = "api_client"
+TURNS_KEY = "turns"
+_DOCS_KEY = "_doc_index"
+_TEXTS_KEY = "_doc_texts"
+DOC_INDEX_TTL_S = 60.0
+HEALTH_TIMEOUT_S = 5.0
+
+
+@dataclass
+class Turn:
+    """One question and the API's answer to it."""
+
+    question: str
+    response: AnswerResponse
+
+
+@st.cache_resource(show_spinner=False)
+def _default_client(api_url: str, timeout_s: float) -> ApiClient:
+    return ApiClient(api_url, timeout_s)
+
+
+def get_client() -> ApiClient:
+    """The session's API client: the injected one, else one from ``RAG_UI__*`` settings."""
+    injected = st.session_state.get(CLIENT_KEY)
+    if injected is not None:
+        return injected
+    ui = get_settings().ui
+    return _default_client(ui.api_url, ui.timeout_s)
+
+
+def check_health(client: ApiClient) -> tuple[Health | None, str | None]:
+    """(health, None) when the API answers, else (None, a sentence for ``st.error``)."""
+    try:
+        return client.health(timeout_s=min(HEALTH_TIMEOUT_S, client.timeout_s)), None
+    except ApiUnavailable as exc:
+        return None, str(exc)
+    except ApiError as exc:
+        return None, f"The assistant's API at {client.base_url} is not ready: {exc.detail}"
+
+
+def document_index(client: ApiClient, page_size: int = 100) -> list[DocumentInfo]:
+    """All indexed publications, fetched once a minute per session ([] if unavailable)."""
+    cached = st.session_state.get(_DOCS_KEY)
+    if cached is not None and time.monotonic() - cached[0] < DOC_INDEX_TTL_S:
+        return cached[1]
+    docs: list[DocumentInfo] = []
+    try:
+        while True:
+            page = client.documents(offset=len(docs), limit=page_size)
+            docs.extend(page.documents)
+            if not page.documents or len(docs) >= page.total:
+                break
+    except (ApiUnavailable, ApiError):
+        return docs
+    st.session_state[_DOCS_KEY] = (time.monotonic(), docs)
+    return docs
+
+
+def forget_document_index() -> None:
+    st.session_state.pop(_DOCS_KEY, None)
+
+
+def document_text(client: ApiClient, doc_id: str) -> str | None:
+    """A document's full text, cached per session; None when it cannot be fetched."""
+    texts: dict[str, str] = st.session_state.setdefault(_TEXTS_KEY, {})
+    if doc_id not in texts:
+        try:
+            texts[doc_id] = client.document(doc_id).text
+        except (ApiUnavailable, ApiError):
+            return None
+    return texts[doc_id]
