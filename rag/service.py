@@ -1,0 +1,125 @@
+"""The library facade the CLI and the API share: one loaded index, one embedder.
+
+``Service`` loads the model and the live index once; reads always use a complete
+snapshot, and writes (ingest, upload, delete) build a new generation and then
+swap the snapshot reference atomically, so searches keep working during a re-index.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ingest.embed import Embedder, make_embedder
+from ingest.pipeline import Ingestor, fingerprint
+from rag.retrieve import Retriever
+from rag.schemas import AnswerResponse, ChatMessage, Filters, IngestSummary, SearchResponse
+from rag.settings import Settings
+from rag.store import IndexSnapshot, IndexStore
+
+if TYPE_CHECKING:
+    from rag.answer import Answerer
+
+log = logging.getLogger(__name__)
+
+
+class Service:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        store: IndexStore | None = None,
+        answerer: Answerer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings.embedding, cache_dir=settings.cache_dir)
+        self.store = store or IndexStore(settings.resolved_index_dir)
+        self._snapshot: IndexSnapshot | None = None
+        self._swap = threading.Lock()
+        self._write = threading.Lock()
+        self._answerer = answerer
+
+    # -- reading ---------------------------------------------------------------
+    @property
+    def fingerprint(self) -> dict[str, Any]:
+        return fingerprint(self.settings, self.embedder)
+
+    def snapshot(self) -> IndexSnapshot:
+        """The live snapshot, reloaded if another process published a newer generation."""
+        current = self.store.current_generation()
+        snap = self._snapshot
+        if snap is None or (current is not None and snap.generation != current):
+            with self._swap:
+                snap = self._snapshot
+                if snap is None or (current is not None and snap.generation != current):
+                    snap = self.store.open(self.fingerprint)
+                    self._snapshot = snap
+        return snap
+
+    def retriever(self) -> Retriever:
+        return Retriever(self.snapshot(), self.embedder, self.settings.retrieval)
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> SearchResponse:
+        hits = self.retriever().search(query, k, filters)
+        return SearchResponse(query=query, results=[h.to_result(i + 1) for i, h in enumerate(hits)])
+
+    @property
+    def answerer(self) -> Answerer:
+        if self._answerer is None:
+            from rag.answer import Answerer
+
+            self._answerer = Answerer(self.settings, embedder=self.embedder)
+        return self._answerer
+
+    def ask(
+        self,
+        question: str,
+        *,
+        history: Sequence[ChatMessage] = (),
+        filters: Filters | None = None,
+        k: int | None = None,
+        generator: str | None = None,
+    ) -> AnswerResponse:
+        return self.answerer.ask(
+            question, retriever=self.retriever(), history=history, filters=filters, k=k, generator=generator
+        )
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        history: Sequence[ChatMessage] = (),
+        filters: Filters | None = None,
+        k: int | None = None,
+        generator: str | None = None,
+    ) -> Iterator[tuple[str, Any]]:
+        """("token", text) events, then ("final", AnswerResponse)."""
+        return self.answerer.ask_stream(
+            question, retriever=self.retriever(), history=history, filters=filters, k=k, generator=generator
+        )
+
+    # -- writing ---------------------------------------------------------------
+    def ingestor(self) -> Ingestor:
+        return Ingestor(self.settings, embedder=self.embedder, store=self.store)
+
+    def ingest(self, paths: Sequence[Path | str], *, keep_missing: bool = True, progress: bool = False) -> IngestSummary:
+        with self._write:
+            summary = self.ingestor().ingest_paths(paths, keep_missing=keep_missing, progress=progress)
+        self._refresh()
+        return summary
+
+    def remove(self, doc_id: str) -> str:
+        with self._write:
+            path = self.ingestor().remove(doc_id)
+        self._refresh()
+        return path
+
+    def _refresh(self) -> None:
+        if self.store.exists():
+            new = self.store.open(self.fingerprint)
+            with self._swap:
+                self._snapshot = new
