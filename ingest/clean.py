@@ -1,0 +1,219 @@
+"""Pure text clean-up shared by the loaders: no I/O, no state.
+
+* :func:`normalise` makes whitespace and Unicode predictable (idempotent).
+* :func:`strip_boilerplate` removes whole lines of website chrome (cookie banners,
+  "contact us" prompts, press-office phone numbers, share links); kept lines are
+  returned unchanged, so the result is a subsequence of the input's lines.
+* :func:`extract_text_meta` reads a title, date and authors from a text file's header.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+__all__ = ["extract_text_meta", "normalise", "parse_date", "strip_boilerplate"]
+
+# --- normalise ---------------------------------------------------------------------------
+
+_NEWLINES = re.compile(r"\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f\u00ad\u200b\u2060\ufeff]")
+_INLINE_SPACE = re.compile(r"[^\S\n]+")  # any whitespace except a newline
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+# "exam-\nple" -> "example": two lower-case letters, a hyphen ending the line, and a
+# lower-case letter starting the next; "UK-\nwide", "1-\n2" and "-\n\n" stay.
+_HYPHEN_BREAK = re.compile(r"(?<=[a-z]{2})-\n(?=[a-z])")
+
+
+def normalise(text: str, *, dehyphenate: bool = False) -> str:
+    """NFC, ``\\n`` newlines, single spaces, trimmed lines, at most one blank line in a row.
+
+    ``dehyphenate`` joins words hyphenated across a line break (for PDF text). Idempotent:
+    ``normalise(normalise(t)) == normalise(t)`` for the same ``dehyphenate``.
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = _NEWLINES.sub("\n", text)
+    text = _INVISIBLE.sub("", text)
+    text = _INLINE_SPACE.sub(" ", text)
+    text = "\n".join(line.strip(" ") for line in text.split("\n"))
+    if dehyphenate:
+        text = _HYPHEN_BREAK.sub("", text)
+    text = _MANY_NEWLINES.sub("\n\n", text).strip("\n ")
+    return unicodedata.normalize("NFC", text)
+
+
+# --- strip_boilerplate -------------------------------------------------------------------
+
+_PHONE = re.compile(
+    r"(?<![\d£$€.,])(?:\+44\s?(?:\(0\)\s?)?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?![\d,.]\d)"
+)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_WORD = re.compile(r"[^\W_][\w'’-]*")
+
+# Lines removed whenever they match (anchored to the whole line, case-insensitive).
+_BOILERPLATE_LINES = [
+    r".{0,80}\b(?:this|our) (?:web ?)?site uses cookies\b.{0,300}",
+    r".{0,200}\b(?:accept|agree to|consent to) (?:our |the )?(?:use of )?cookies\b.{0,200}",
+    r"(?:to discuss|for (?:more|further) information|if you would like)\b.{0,160}"
+    r"\bcontact us\b.{0,20}",
+    r"(?:please )?contact us\.?",
+    r"(?:media|press|journalist) (?:enquiries|inquiries|contacts?|office)\s*:?",
+    r"(?:for )?(?:urgent )?(?:out[- ]of[- ]hours )?(?:media |press )?(?:enquiries|contact)\s*:?",
+    r"(?:find|read) out more(?: here)?\.?",
+    r"(?:share|print|email|e-mail)(?: this)?(?: page| article| post)?(?: on \w+)?\s*:?",
+    r"(?:share on|tweet|follow us on|like us on) .{0,40}",
+    r"(?:e-?mail|send) (?:this )?(?:page|article|post )?to a friend\.?",
+    r"(?:sign up|subscribe) (?:to|for) (?:our |the )?(?:e-?mail |newsletter|updates).{0,60}",
+    r"(?:enter|your) e-?mail(?: address)?\s*:?",
+    r"back to top",
+]
+_BOILERPLATE = re.compile(r"(?i)^\s*(?:" + "|".join(_BOILERPLATE_LINES) + r")\s*$")
+_CONTACT_LABELS = {
+    "t", "tel", "telephone", "phone", "m", "mob", "mobile", "call", "or", "and", "email",
+    "e-mail", "e", "f", "fax", "on", "contact",
+}  # fmt: skip
+
+
+def is_contact_line(line: str) -> bool:
+    """A short line that is mostly a phone number or e-mail address ("T 020 7976 3611").
+
+    A sentence that merely mentions a number keeps more than six other words and stays.
+    """
+    if not (_PHONE.search(line) or _EMAIL.search(line)):
+        return False
+    rest = _EMAIL.sub(" ", _PHONE.sub(" ", line))
+    words = [w for w in _WORD.findall(rest) if w.lower() not in _CONTACT_LABELS]
+    return len(words) <= 6
+
+
+def _is_card_line(line: str) -> bool:
+    """A short caption such as a name or job title (no sentence punctuation)."""
+    return len(_WORD.findall(line)) <= 8 and not line.rstrip().endswith((".", "!", "?", ";"))
+
+
+def strip_boilerplate(text: str) -> str:
+    """Remove whole lines of site chrome and contact cards; other lines are kept as they are.
+
+    A paragraph (lines between blank lines) that holds a contact line and is otherwise
+    made of short captions (name, job title) is a contact card and goes whole.
+    """
+    lines = text.split("\n")
+    drop = [bool(_BOILERPLATE.match(line)) or is_contact_line(line) for line in lines]
+    start = 0
+    while start < len(lines):  # contact cards: whole paragraphs
+        end = start
+        while end < len(lines) and lines[end].strip():
+            end += 1
+        block = range(start, end)
+        if any(is_contact_line(lines[i]) for i in block) and all(
+            drop[i] or _is_card_line(lines[i]) for i in block
+        ):
+            for i in block:
+                drop[i] = True
+        start = end + 1
+    kept: list[str] = []
+    for line, dropped in zip(lines, drop, strict=True):
+        if dropped or (not line.strip() and (not kept or not kept[-1].strip())):
+            continue  # also no leading or doubled blank lines left by the removals
+        kept.append(line)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return "\n".join(kept)
+
+
+# --- extract_text_meta -------------------------------------------------------------------
+
+_MONTHS = {
+    m.lower(): i
+    for i, names in enumerate(
+        [
+            ("January", "Jan"), ("February", "Feb"), ("March", "Mar"), ("April", "Apr"),
+            ("May",), ("June", "Jun"), ("July", "Jul"), ("August", "Aug"),
+            ("September", "Sep", "Sept"), ("October", "Oct"), ("November", "Nov"),
+            ("December", "Dec"),
+        ],
+        start=1,
+    )
+    for m in names
+}  # fmt: skip
+_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DATE_FORMS = [
+    (re.compile(rf"(?i)^(\d{{1,2}})(?:st|nd|rd|th)? {_MONTH},? (\d{{4}})$"), (3, 2, 1)),
+    (re.compile(rf"(?i)^{_MONTH} (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})$"), (3, 1, 2)),
+    (re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.+\-Z]*)?$"), (1, 2, 3)),
+]
+_AUTHORS_LINE = re.compile(r"(?i)^(?:authors?|written by)\s*:\s*(.+)$|^by\s+(.+)$")
+_HONORIFIC = re.compile(r"\s+(?=(?:Dr|Prof|Professor|Mr|Mrs|Ms|Miss|Sir|Dame|Lord|Lady)\.?\s)")
+_NAME_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b)\s*")
+_HEADER_LINES = 40  # the title, date and authors are looked for in this many lines
+
+
+def parse_date(value: str) -> str | None:
+    """An ISO date ("2011-12-07") from "07 December 2011", "July 5, 2012" or an ISO stamp."""
+    value = " ".join(value.split()).strip(" .")
+    for pattern, (y, m, d) in _DATE_FORMS:
+        found = pattern.match(value)
+        if not found:
+            continue
+        month = found.group(m)
+        month_no = int(month) if month.isdigit() else _MONTHS[month.lower().rstrip(".")]
+        try:
+            return date(int(found.group(y)), month_no, int(found.group(d))).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def _dedupe_repeated(words: list[str]) -> list[str]:
+    """["Dr", "Neil", "Lee", "Dr", "Neil", "Lee"] -> ["Dr", "Neil", "Lee"]."""
+    for size in range(1, len(words) // 2 + 1):
+        if len(words) % size == 0 and words == words[:size] * (len(words) // size):
+            return words[:size]
+    return words
+
+
+def _split_authors(value: str) -> list[str]:
+    names: list[str] = []
+    for part in _NAME_SEPARATORS.split(value.strip(" .:")):
+        for name in _HONORIFIC.split(part):
+            name = " ".join(_dedupe_repeated(name.split()))
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
+def _authors_in(line: str) -> list[str] | None:
+    found = _AUTHORS_LINE.match(line)
+    if not found:
+        return None
+    if found.group(2) is not None and len(found.group(2).split()) > 8:
+        return None  # "By the end of the year ..." is a sentence, not a by-line
+    return _split_authors(found.group(1) or found.group(2))
+
+
+def extract_text_meta(text: str) -> tuple[str | None, str | None, list[str]]:
+    """``(title, iso_date, authors)`` from the first lines of a plain-text publication.
+
+    The title is the first substantive line once boilerplate is gone: not a date, a
+    by-line or a contact line. Anything not found is ``None`` (or an empty list).
+    """
+    title: str | None = None
+    when: str | None = None
+    authors: list[str] = []
+    lines = [line.strip() for line in strip_boilerplate(text).split("\n") if line.strip()]
+    for line in lines[:_HEADER_LINES]:
+        if (found_date := parse_date(line)) is not None:
+            when = when or found_date
+        elif (names := _authors_in(line)) is not None:
+            authors = authors or names
+        elif title is None and not is_contact_line(line) and len(_WORD.findall(line)) >= 2:
+            title = _as_title(line)
+    return title, when, authors
+
+
+def _as_title(line: str, limit: int = 150) -> str:
+    line = line.lstrip("#").strip()
+    if len(line) <= limit:
+        return line
+    return line[:limit].rsplit(" ", 1)[0] + "…"

@@ -1,0 +1,130 @@
+"""One entry point for every publication file: :func:`load` picks the reader by suffix,
+checks the content matches, cleans the text and lays any sidecar metadata over what the
+file itself says. Every refusal is a :class:`~rag.errors.FileRejected` naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from ingest.clean import extract_text_meta, normalise, strip_boilerplate
+from ingest.html import html_to_text
+from ingest.meta import apply_sidecar, is_sidecar
+from ingest.pdf import load_pdf
+from ingest.records import DocMeta, Kind, LoadedDocument
+from rag.errors import EmptyFile, FileRejected, NoText, UndecodableText, UnsupportedFile
+
+__all__ = ["SUPPORTED_SUFFIXES", "content_hash", "decode_text", "load"]
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES: dict[str, Kind] = {
+    ".pdf": "pdf",
+    ".html": "html",
+    ".htm": "html",
+    ".txt": "text",
+    ".md": "text",
+    ".markdown": "text",
+}
+_ALLOWED_CONTROLS = set("\t\n\r\x0c")
+
+
+def content_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes, hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load(path: Path, *, password: str | None = None) -> LoadedDocument:
+    """Read, clean and describe one publication; ``password`` opens a protected PDF."""
+    path = Path(path).resolve()
+    kind = SUPPORTED_SUFFIXES.get(path.suffix.lower())
+    if is_sidecar(path):
+        raise UnsupportedFile(path, "this is a metadata sidecar, not a document")
+    if kind is None:
+        raise UnsupportedFile(
+            path,
+            f"unsupported file type '{path.suffix or '(none)'}'; supported: "
+            f"{', '.join(SUPPORTED_SUFFIXES)}",
+        )
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as err:
+        raise FileRejected(path, "no such file; check the path") from err
+    except OSError as err:
+        raise FileRejected(path, f"the file cannot be read ({err.strerror})") from err
+    if not data:
+        raise EmptyFile(path)
+    _check_content(path, kind, data)
+
+    if kind == "pdf":
+        doc = load_pdf(path, data, password=password)
+    elif kind == "html":
+        doc = _load_html(path, data)
+    else:
+        doc = _load_text(path, data)
+    meta = apply_sidecar(doc.meta, path)
+    log.debug("loaded %s: %s, %d characters, %d pages", path, kind, len(doc.text), len(doc.pages))
+    return LoadedDocument(doc.source, doc.kind, doc.text, meta, doc.pages, doc.warnings)
+
+
+def _check_content(path: Path, kind: Kind, data: bytes) -> None:
+    """Refuse a file whose bytes are not what its name says."""
+    is_pdf = b"%PDF-" in data[:1024]
+    if kind == "pdf" and not is_pdf:
+        raise UnsupportedFile(
+            path,
+            f"not a PDF (content starts with {data[:16]!r}); rename it to its real type",
+        )
+    if kind != "pdf" and data.startswith(b"%PDF-"):
+        raise UnsupportedFile(path, "the content is a PDF; rename it to .pdf")
+    if kind != "pdf" and data.startswith(b"PK\x03\x04"):
+        raise UnsupportedFile(
+            path, "the content is a ZIP archive (a .docx?); save it as PDF or text"
+        )
+
+
+def decode_text(path: Path, data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252 if that yields no
+    control characters; anything else is :class:`UndecodableText`."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8-sig", "cp1252"]
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if not any(ch < " " and ch not in _ALLOWED_CONTROLS or ch == "\x7f" for ch in text):
+            if encoding == "cp1252":
+                log.info("%s: not UTF-8; read as Windows-1252", path)
+            return text
+    raise UndecodableText(path)
+
+
+def _load_text(path: Path, data: bytes) -> LoadedDocument:
+    raw = normalise(decode_text(path, data))
+    if not raw:
+        raise NoText(path, "the file holds only whitespace")
+    title, when, authors = extract_text_meta(raw)
+    text = strip_boilerplate(raw)
+    if not text.strip():
+        raise NoText(path, "the file holds only site boilerplate (cookie notices, contacts)")
+    meta = DocMeta(title=title or path.stem, date=when, authors=tuple(authors))
+    return LoadedDocument(str(path), "text", text, meta)
+
+
+def _load_html(path: Path, data: bytes) -> LoadedDocument:
+    markup = data if data.startswith((b"\xff\xfe", b"\xfe\xff")) else None
+    text, title, when, authors = html_to_text(markup or decode_text(path, data))
+    if not text.strip():
+        raise NoText(path, "the page has no text outside navigation, scripts and banners")
+    if not title:
+        title = extract_text_meta(text)[0] or path.stem
+    return LoadedDocument(str(path), "html", text, DocMeta(title=title, date=when, authors=authors))

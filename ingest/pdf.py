@@ -1,0 +1,192 @@
+"""PDF loading with pypdf, page by page, so every character of the text maps to a page.
+
+The cleaned text is the pages' normalised text joined with a blank line; page ``n``
+(1-based) is ``text[span.start:span.end]`` and the next page starts two characters
+after it ends. pypdf's many warnings about damaged files go to this module's log and
+into :attr:`LoadedDocument.warnings`, never to stderr.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.errors import DependencyError
+
+from ingest.clean import normalise
+from ingest.records import DocMeta, LoadedDocument, PageSpan
+from rag.errors import CorruptFile, EmptyFile, EncryptedFile, NoText, RagError, UnsupportedFile
+
+__all__ = ["PAGE_SEPARATOR", "load_pdf"]
+
+log = logging.getLogger(__name__)
+
+PAGE_SEPARATOR = "\n\n"
+_MAX_WARNINGS = 20  # kept per document; the rest are counted
+
+
+class _PypdfToLog(logging.Handler):
+    """Receives pypdf's log records: collects them for the current load, else logs them."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.local = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        collected: list[str] | None = getattr(self.local, "collected", None)
+        if collected is not None:
+            collected.append(record.getMessage())
+        else:
+            log.debug("pypdf: %s", record.getMessage())
+
+
+# pypdf logs through "pypdf.*" loggers; without a handler of our own its warnings would
+# reach logging's last-resort handler and print on stderr. Route them here once.
+_PYPDF_HANDLER = _PypdfToLog()
+_pypdf_log = logging.getLogger("pypdf")
+_pypdf_log.addHandler(_PYPDF_HANDLER)
+_pypdf_log.propagate = False
+
+
+@contextmanager
+def _captured(collected: list[str]) -> Iterator[None]:
+    """Collect pypdf's log records and Python warnings raised inside the block."""
+    previous = getattr(_PYPDF_HANDLER.local, "collected", None)
+    _PYPDF_HANDLER.local.collected = collected
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        collected.extend(str(w.message) for w in caught)
+    finally:
+        _PYPDF_HANDLER.local.collected = previous
+
+
+def _detail(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or "no detail"
+    return f"{type(err).__name__}: {text[:160]}"
+
+
+def load_pdf(path: Path, data: bytes, *, password: str | None = None) -> LoadedDocument:
+    """Load a PDF's ``data`` (read from ``path``, which names it in errors)."""
+    if not data:
+        raise EmptyFile(path)
+    noise: list[str] = []
+    try:
+        with _captured(noise):
+            reader = PdfReader(io.BytesIO(data))
+            _unlock(reader, path, password)
+            count = len(reader.pages)
+            failed: list[str] = []
+            texts = [_page_text(reader, i, path, failed) for i in range(count)]
+            if count and len(failed) == count:
+                raise CorruptFile(path, failed[0].split("(", 1)[-1].rstrip(")"))
+            noise.extend(failed)
+            meta = _metadata(reader)
+    except RagError:
+        raise
+    except DependencyError as err:
+        raise UnsupportedFile(
+            path, f"reading this PDF needs an optional package ({err}); pip install cryptography"
+        ) from err
+    except Exception as err:  # pypdf raises many types on damaged files
+        raise CorruptFile(path, _detail(err)) from err
+    finally:
+        if noise:
+            log.info("%s: pypdf reported %d problem(s), first: %s", path, len(noise), noise[0])
+
+    pages: list[PageSpan] = []
+    offset = 0
+    for number, page_text in enumerate(texts, start=1):
+        pages.append(PageSpan(number, offset, offset + len(page_text)))
+        offset += len(page_text) + len(PAGE_SEPARATOR)
+    text = PAGE_SEPARATOR.join(texts)
+    if not text.strip():
+        raise NoText(path, "it may be a scanned image; run OCR first")
+    title, date, authors = meta
+    kept = list(dict.fromkeys(msg if len(msg) <= 200 else msg[:199] + "…" for msg in noise))
+    extra = [f"... and {len(kept) - _MAX_WARNINGS} more"] if len(kept) > _MAX_WARNINGS else []
+    return LoadedDocument(
+        source=str(path),
+        kind="pdf",
+        text=text,
+        meta=DocMeta(title=title or _first_line(text) or path.stem, date=date, authors=authors),
+        pages=tuple(pages),
+        warnings=tuple(kept[:_MAX_WARNINGS] + extra),
+    )
+
+
+def _unlock(reader: PdfReader, path: Path, password: str | None) -> None:
+    """Open an encrypted PDF with the empty user password (many published reports use one),
+    then with ``password``; raise :class:`EncryptedFile` when neither opens it."""
+    if not reader.is_encrypted:
+        return
+    for candidate in ("", password) if password else ("",):
+        if reader.decrypt(candidate):
+            return
+    raise EncryptedFile(path)
+
+
+def _page_text(reader: PdfReader, index: int, path: Path, failed: list[str]) -> str:
+    """One page's normalised text; a page pypdf cannot read becomes empty, noted in ``failed``."""
+    try:
+        raw = reader.pages[index].extract_text()
+    except Exception as err:  # one damaged page should not lose the whole document
+        failed.append(f"page {index + 1}: text not extracted ({_detail(err)})")
+        log.warning("%s: page %d skipped: %s", path, index + 1, _detail(err))
+        return ""
+    return normalise(raw or "", dehyphenate=True)
+
+
+_JUNK_TITLE = re.compile(
+    r"(?i)^(?:microsoft (?:word|powerpoint|excel) - |untitled\b|title\b|document\d*$)"
+    r"|\.(?:pdf|docx?|pptx?|xlsx?|rtf|odt|indd|qxd|exe|tex|dvi|ps|html?)$"
+)
+
+
+def _sensible(value: object) -> str | None:
+    """A metadata string worth showing: not a file name, tool default or accession number."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return None
+    value = " ".join(value.replace("\x00", "").split())
+    letters = sum(ch.isalpha() for ch in value)
+    if letters < 4 or _JUNK_TITLE.search(value) or "\ufffd" in value:
+        return None
+    return value
+
+
+def _metadata(reader: PdfReader) -> tuple[str | None, str | None, tuple[str, ...]]:
+    info = reader.metadata
+    if info is None:
+        return None, None, ()
+    title = _sensible(info.get("/Title"))
+    author = _sensible(info.get("/Author"))
+    names = re.split(r";|\band\b|&", author) if author else []
+    authors = tuple(name.strip() for name in names if name.strip())
+    when: str | None = None
+    try:
+        created = info.creation_date
+    except Exception:  # an unparsable /CreationDate is common and harmless
+        created = None
+    if isinstance(created, datetime) and 1990 <= created.year <= datetime.now().year + 1:
+        when = created.date().isoformat()
+    return title, when, authors
+
+
+def _first_line(text: str) -> str | None:
+    """The first line that reads like a heading: two or more words, some letters."""
+    for line in text.split("\n")[:60]:
+        words = line.split()
+        if len(words) >= 2 and sum(ch.isalpha() for ch in line) >= 8:
+            return line if len(line) <= 150 else line[:150].rsplit(" ", 1)[0] + "…"
+    return None
