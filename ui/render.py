@@ -46,10 +46,10 @@ def window(text: str, start: int, end: int, radius: int = 300) -> tuple[int, str
     lo = max(0, start - radius)
     hi = min(len(text), end + radius)
     if lo > 0:
-        space = text.find(" ", lo, start)
+        space = text.find(" ", lo - 1, start)
         lo = space + 1 if space != -1 else lo
     if hi < len(text):
-        space = text.rfind(" ", end, hi)
+        space = text.rfind(" ", end, hi + 1)
         hi = space if space != -1 else hi
     return lo, text[lo:hi]
 

@@ -318,3 +318,20 @@ def test_upload_with_a_wrong_key_shows_the_api_error(api: FakeApi) -> None:
     at = _upload(_publications(api), "wrong")
     assert not at.exception
     assert [e.value for e in at.error] == ["A valid X-API-Key header is required."]
+
+
+def test_launch_command_runs_this_app_headless() -> None:
+    from ui import launch
+
+    cmd = launch.command(8600, "http://api.test:9000", host="0.0.0.0")
+    assert cmd[1:5] == ["-m", "streamlit", "run", APP]
+    flags = dict(zip(cmd[5::2], cmd[6::2], strict=True))
+    assert flags == {
+        "--server.port": "8600",
+        "--server.address": "0.0.0.0",
+        "--server.headless": "true",
+        "--browser.gatherUsageStats": "false",
+    }
+    env = launch.environment("http://api.test:9000")
+    assert env["RAG_UI__API_URL"] == "http://api.test:9000"
+    assert str(ROOT) in env["PYTHONPATH"].split(":")
