@@ -1,0 +1,109 @@
+"""Wires the API together: routers, error handlers, CORS and the OpenAPI document.
+
+Handlers live in :mod:`rag.api.routes`; shared objects come from :mod:`rag.api.deps`.
+Every deliberate error is a :class:`~rag.errors.RagError` and becomes
+``{"detail": message}`` with its ``status_code`` in one handler; anything else is
+logged and answered with a plain 500, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from rag import __version__
+from rag.api.models import ErrorDetail
+from rag.api.routes import ask, documents, health, search, upload
+from rag.errors import RagError
+from rag.service import Service
+from rag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "internal error; see the server log"
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorDetail} for code in codes}
+
+
+READ_ERRORS = _errors(400, 404, 409, 503)
+WRITE_ERRORS = _errors(400, 401, 403, 404, 409, 413, 503)
+
+
+async def rag_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RagError)
+    return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+
+
+async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": INTERNAL_ERROR}, status_code=500)
+
+
+def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
+    """The API over ``service``, or over one built from ``settings`` on first use."""
+    app = FastAPI(
+        title="Work Foundation publications assistant",
+        version=__version__,
+        description="Cited question answering over The Work Foundation's publications. "
+        "Write endpoints need the `X-API-Key` header.",
+    )
+    app.state.settings = settings
+    app.state.service = service
+    app.state.service_lock = threading.Lock()
+    app.state.file_lock = threading.Lock()
+
+    app.add_exception_handler(RagError, rag_error)
+    app.add_exception_handler(Exception, internal_error)
+    if settings.api.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Content-Type", "X-API-Key"],
+        )
+
+    app.include_router(health.router)
+    app.include_router(search.router, responses=READ_ERRORS)
+    app.include_router(ask.router, responses={**READ_ERRORS, **_errors(502)})
+    app.include_router(documents.router, responses=WRITE_ERRORS)
+    per_file = int(settings.api.max_upload_mb * 1_000_000)
+    app.include_router(
+        upload.router,
+        responses=WRITE_ERRORS,
+        # A backstop so no request is read unbounded; each file is checked on its own.
+        max_body_size=per_file * upload.MAX_FILES + (1 << 20),
+        form_limits={"max_files": upload.MAX_FILES, "max_fields": 10, "max_part_size": 64_000},
+    )
+    _document_limits(app, settings)
+    return app
+
+
+def _document_limits(app: FastAPI, settings: Settings) -> None:
+    """Write this server's limits (from settings.api) into the OpenAPI schemas."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            models = schema.get("components", {}).get("schemas", {})
+            limits = {
+                ("SearchRequest", "query", "maxLength"): settings.api.max_query_chars,
+                ("SearchRequest", "k", "maximum"): settings.api.max_k,
+                ("AskRequest", "question", "maxLength"): settings.api.max_query_chars,
+                ("AskRequest", "history", "maxItems"): settings.api.max_history,
+            }
+            for (model, field, key), value in limits.items():
+                prop = models.get(model, {}).get("properties", {}).get(field)
+                if prop is not None:
+                    prop[key] = value
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

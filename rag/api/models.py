@@ -1,0 +1,140 @@
+"""Request and response bodies of the HTTP API that are not shared wire shapes.
+
+The shapes the CLI and UI share (search results, answers, ingest summaries) live in
+:mod:`rag.schemas`. Limits that depend on settings (longest query, largest k, most
+history) are checked in :mod:`rag.api.deps` and written into the OpenAPI document
+by :func:`rag.api.app.create_app`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from rag.schemas import ChatMessage, FileOutcome, Filters
+from rag.store import DocumentRow
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+_FILTERS_EXAMPLE = {"date_from": "2011-01-01", "author": "Crowley"}
+
+
+class ErrorDetail(BaseModel):
+    detail: str | list[Any] = Field(
+        description="What went wrong and how to fix it (a list of field errors for 422)."
+    )
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(
+        min_length=1,
+        description="What to look for, in plain English (at most api.max_query_chars).",
+        examples=["Which cities are high-tech innovators?"],
+    )
+    k: int = Field(5, ge=1, description="Passages to return (at most api.max_k).", examples=[5])
+    filters: Filters | None = Field(None, examples=[_FILTERS_EXAMPLE])
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(
+        min_length=1,
+        description="The question (at most api.max_query_chars).",
+        examples=["What makes a city innovative?"],
+    )
+    history: list[ChatMessage] = Field(
+        default_factory=list,
+        description="Earlier turns, oldest first (at most api.max_history).",
+        examples=[[{"role": "user", "content": "Tell me about Streets Ahead."}]],
+    )
+    filters: Filters | None = Field(None, examples=[_FILTERS_EXAMPLE])
+    k: int | None = Field(
+        None, ge=1, le=20, description="Passages to draw on; default answer.passages."
+    )
+    generator: Literal["extractive", "openai"] | None = Field(
+        None, description="Override the configured generator for this question."
+    )
+    stream: bool = Field(
+        False,
+        description="Answer as text/event-stream: `token` events ({\"text\": ...}), then one "
+        "`final` event (the AnswerResponse), or an `error` event ({\"detail\": ...}).",
+    )
+
+
+class Health(BaseModel):
+    status: Literal["ok", "no-index"] = Field(examples=["ok"])
+    fingerprint: dict[str, Any] | None = Field(
+        description="What the index was built with; null before the first ingest."
+    )
+    documents: int
+    chunks: int
+    model: str = Field(
+        description="The embedding model.", examples=["sentence-transformers/all-MiniLM-L6-v2"]
+    )
+    generator: str = Field(description="The configured answer generator.", examples=["extractive"])
+    generators: list[str] = Field(examples=[["extractive"]])
+
+
+class DocumentInfo(BaseModel):
+    doc_id: str = Field(examples=["streets-ahead-press-release-2011-12-07-1a2b3c4d"])
+    title: str = Field(examples=["Streets Ahead: what makes a city innovative?"])
+    source: str = Field(examples=["corpus/streets-ahead-press-release-2011-12-07.txt"])
+    date: str | None = Field(examples=["2011-12-07"])
+    authors: list[str] = Field(examples=[["Lizzie Crowley"]])
+    publisher: str | None
+    kind: str = Field(examples=["text"])
+    doc_type: str | None = Field(examples=["press release"])
+    pages: int | None = Field(description="Page count; null for formats without pages.")
+    chunks: int
+    url: str | None
+
+    @classmethod
+    def from_row(cls, row: DocumentRow) -> DocumentInfo:
+        return cls(
+            doc_id=row.doc_id,
+            title=row.title,
+            source=row.source,
+            date=row.date,
+            authors=list(row.authors),
+            publisher=row.publisher,
+            kind=row.kind,
+            doc_type=row.doc_type,
+            pages=row.n_pages,
+            chunks=row.chunks,
+            url=row.url,
+        )
+
+
+class DocumentDetail(DocumentInfo):
+    text: str = Field(description="Full cleaned text; citations' offsets index into it.")
+    page_spans: list[tuple[int, int, int]] = Field(
+        description="[page, start, end]: characters [start, end) of text come from page."
+    )
+
+
+class DocumentPage(BaseModel):
+    total: int
+    documents: list[DocumentInfo]
+
+
+class UploadMetadata(BaseModel):
+    """Metadata for uploaded files, written as a ``NAME.meta.json`` sidecar beside each."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: NonEmpty | None = Field(None, examples=["Streets Ahead"])
+    date: dt.date | None = Field(None, description="Publication date, YYYY-MM-DD.")
+    authors: list[NonEmpty] | None = Field(None, examples=[["Lizzie Crowley"]])
+    publisher: NonEmpty | None = Field(None, examples=["The Work Foundation"])
+    doc_type: NonEmpty | None = Field(None, examples=["report"])
+
+    def sidecar(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class UploadResponse(BaseModel):
+    files: list[FileOutcome]

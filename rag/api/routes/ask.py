@@ -1,0 +1,85 @@
+"""POST /ask: a cited answer, whole or as a server-sent event stream."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from itertools import chain
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
+
+from rag.api.deps import ServiceDep, ValidAsk
+from rag.errors import RagError
+from rag.schemas import AnswerResponse
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["ask"])
+
+INTERNAL_ERROR = "internal error; see the server log"
+
+_STREAM_DOC = {
+    200: {
+        "description": "The answer; with `stream: true`, a text/event-stream instead.",
+        "content": {
+            "text/event-stream": {
+                "schema": {"type": "string"},
+                "example": 'event: token\ndata: {"text": "Coventry"}\n\n'
+                'event: final\ndata: {"question": "...", "answer": "...", ...}\n\n',
+            }
+        },
+    }
+}
+
+
+def sse(event: str, data: str) -> str:
+    return f"event: {event}\ndata: {data}\n\n"
+
+
+def _encode(event: str, payload: Any) -> str:
+    if event == "token":
+        return sse("token", json.dumps({"text": payload}, ensure_ascii=False))
+    if event == "final":
+        return sse("final", AnswerResponse.model_validate(payload).model_dump_json())
+    return sse(event, json.dumps(payload, ensure_ascii=False))
+
+
+async def _stream(events: Iterator[tuple[str, Any]]) -> AsyncIterator[str]:
+    """Encode the answerer's events; an exception becomes one `error` event."""
+    try:
+        async for event, payload in iterate_in_threadpool(events):
+            yield _encode(event, payload)
+    except RagError as exc:
+        yield sse("error", json.dumps({"detail": str(exc)}, ensure_ascii=False))
+    except Exception:
+        log.exception("error while streaming an answer")
+        yield sse("error", json.dumps({"detail": INTERNAL_ERROR}))
+
+
+@router.post("/ask", response_model=AnswerResponse, responses=_STREAM_DOC)  # type: ignore[arg-type]
+def ask(body: ValidAsk, service: ServiceDep) -> AnswerResponse | StreamingResponse:
+    """Answer a question from the publications, citing the passages it used."""
+    call = service.ask_stream if body.stream else service.ask
+    result = call(
+        body.question,
+        history=body.history,
+        filters=body.filters,
+        k=body.k,
+        generator=body.generator,
+    )
+    if isinstance(result, AnswerResponse):
+        return result
+    events = iter(result)
+    # Take the first event here, so an error before any text (no index, a bad
+    # filter, an unreachable generator) is an ordinary HTTP error, not a stream.
+    first = next(events, None)
+    rest = events if first is None else chain([first], events)
+    return StreamingResponse(
+        _stream(rest),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

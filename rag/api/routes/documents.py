@@ -1,0 +1,86 @@
+"""The publications in the index: list, read, download the original, delete."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
+
+from rag.api.deps import FileLock, ServiceDep, SettingsDep, WriteAccess
+from rag.api.models import DocumentDetail, DocumentInfo, DocumentPage
+from rag.errors import NotFound
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+
+
+@router.get("", response_model=DocumentPage)
+def list_documents(
+    service: ServiceDep,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> DocumentPage:
+    """Indexed publications, newest first."""
+    snap = service.snapshot()
+    rows = snap.documents(offset, limit)
+    return DocumentPage(total=snap.n_documents, documents=[DocumentInfo.from_row(r) for r in rows])
+
+
+@router.get("/{doc_id}", response_model=DocumentDetail)
+def get_document(doc_id: str, service: ServiceDep) -> DocumentDetail:
+    """One publication with its full cleaned text, which citations' offsets index into."""
+    snap = service.snapshot()
+    row = snap.document(doc_id)
+    return DocumentDetail(
+        **DocumentInfo.from_row(row).model_dump(),
+        text=snap.document_text(doc_id),
+        page_spans=[(p.page, p.start, p.end) for p in snap.document_pages(doc_id)],
+    )
+
+
+@router.get(
+    "/{doc_id}/file",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "The file."}},
+)
+def get_document_file(doc_id: str, service: ServiceDep) -> FileResponse:
+    """The original file the publication was ingested from."""
+    row = service.snapshot().document(doc_id)
+    path = Path(row.path)
+    if not path.is_file():
+        raise NotFound(
+            f"The file of {doc_id!r} ({row.source}) is no longer on disk; "
+            "re-ingest it or run POST /reindex."
+        )
+    return FileResponse(path, filename=path.name)
+
+
+@router.delete("/{doc_id}", response_model=DocumentInfo, dependencies=[WriteAccess])
+def delete_document(
+    doc_id: str, service: ServiceDep, settings: SettingsDep, lock: FileLock
+) -> DocumentInfo:
+    """Remove a publication from the index, and its file (and sidecar) when inside the corpus."""
+    with lock:
+        row = service.snapshot().document(doc_id)
+        service.remove(doc_id)
+        delete_corpus_file(Path(row.path), settings.corpus_dir)
+    return DocumentInfo.from_row(row)
+
+
+def delete_corpus_file(path: Path, corpus_dir: Path) -> None:
+    """Delete ``path`` and its sidecar, but only inside ``corpus_dir``."""
+    from ingest.meta import SIDECAR_SUFFIX
+
+    corpus = corpus_dir.resolve()
+    for p in (path, path.with_name(path.name + SIDECAR_SUFFIX)):
+        try:
+            resolved = p.resolve()
+        except OSError:
+            continue
+        if resolved.is_relative_to(corpus) and resolved.is_file():
+            resolved.unlink()
+            log.info("deleted %s", resolved)
