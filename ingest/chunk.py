@@ -75,9 +75,17 @@ def _word_before(text: str, i: int) -> str:
     return text[j:i]
 
 
+_BULLET_GLYPHS = "•●▪◦·*–-"
+
+
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    """Drop surrounding whitespace and a leading bullet glyph ("• ", "- ")."""
     while s < e and text[s].isspace():
         s += 1
+    if s + 1 < e and text[s] in _BULLET_GLYPHS and text[s + 1].isspace():
+        s += 1
+        while s < e and text[s].isspace():
+            s += 1
     while e > s and text[e - 1].isspace():
         e -= 1
     return s, e

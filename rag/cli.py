@@ -202,6 +202,7 @@ def ui(
 def main() -> None:
     """Entry point: run the app, turning library errors into one line and an exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     try:
         app(standalone_mode=False)
     except RagError as exc:

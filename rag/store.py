@@ -352,11 +352,11 @@ class IndexWriter:
         self.db.commit()
         n_docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         n_chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-        self.db.close()
         if n_chunks != self.vectors.ntotal:
             raise RuntimeError(f"index out of step: {n_chunks} chunks, {self.vectors.ntotal} vectors")
         faiss.write_index(self.vectors, str(self.dir / "vectors.faiss"))
         self._write_bm25()
+        self.db.close()
         manifest = {
             "fingerprint": self.fingerprint,
             "documents": n_docs,
