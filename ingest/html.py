@@ -36,10 +36,9 @@ _SPACE = re.compile(r"\s+")
 
 
 def _names(tag: Tag) -> str:
-    classes = tag.get("class") or []
-    if isinstance(classes, str):
-        classes = [classes]
-    return " ".join([str(tag.get("id") or ""), *map(str, classes)])
+    classes = tag.get("class")
+    names = [classes] if isinstance(classes, str) else [str(name) for name in classes or ()]
+    return " ".join([str(tag.get("id") or ""), *names])
 
 
 def _walk(node: Tag, out: list[str]) -> None:
@@ -64,7 +63,7 @@ def _walk(node: Tag, out: list[str]) -> None:
 
 
 def _meta_content(soup: BeautifulSoup, **attrs: str) -> str | None:
-    tag = soup.find("meta", attrs=attrs)
+    tag = soup.find("meta", attrs=dict(attrs.items()))
     value = tag.get("content") if isinstance(tag, Tag) else None
     return (" ".join(str(value).split()) or None) if value else None
 
