@@ -6,6 +6,7 @@ RAG_UI__API_URL. All retrieval happens behind the API.
 
 # ruff: noqa: E402 - the project root must be on sys.path before `ui` is importable
 import sys
+from datetime import date
 from pathlib import Path
 
 _ROOT = str(Path(__file__).resolve().parent.parent)
@@ -19,6 +20,7 @@ from ui import render, state
 from ui.client import ApiClient, ApiError, ApiUnavailable, Health
 
 _PENDING_KEY = "_pending_question"
+EARLIEST_DATE = date(1990, 1, 1)
 
 
 def _ask_example(question: str) -> None:
@@ -35,7 +37,12 @@ def sidebar(client: ApiClient, health: Health | None) -> dict:
         st.button("New conversation", on_click=_new_conversation, width="stretch")
         st.header("Filters")
         dates = st.date_input(
-            "Published between", value=(), format="YYYY-MM-DD", help="Leave empty for any date."
+            "Published between",
+            value=[],
+            min_value=EARLIEST_DATE,  # the default floor, ten years ago, hides the archive
+            max_value=date.today(),
+            format="YYYY-MM-DD",
+            help="Leave empty for any date.",
         )
         author = st.text_input("Author", placeholder="e.g. Jones")
         docs = state.document_index(client) if health else []
@@ -147,12 +154,12 @@ def ask(client: ApiClient, question: str, turns: list[state.Turn], options: dict
         slot.caption("Searching the publications…")
         text, response = "", None
         try:
-            for kind, value in client.ask_stream(question, history, **options):
-                if kind == "token":
+            for _, value in client.ask_stream(question, history, **options):
+                if isinstance(value, AnswerResponse):
+                    response = value
+                else:
                     text += value
                     slot.markdown(render.answer_markdown(text) + " ▌")
-                else:
-                    response = value
         except (ApiUnavailable, ApiError) as exc:
             slot.error(str(exc))
             return

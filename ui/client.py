@@ -240,7 +240,7 @@ def _filters_json(filters: Filters | None) -> dict[str, Any] | None:
 
 def _sse_events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
     """(event, data) pairs of a text/event-stream; comments and ids are skipped."""
-    event, data = "message", []
+    event, data = "message", list[str]()
     for line in lines:
         if not line:
             if data:

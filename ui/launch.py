@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
@@ -35,11 +37,21 @@ def environment(api_url: str) -> dict[str, str]:
 
 
 def run(port: int, api_url: str, host: str = "127.0.0.1") -> int:
-    """Serve the UI until interrupted; returns Streamlit's exit code (130 on Ctrl-C)."""
+    """Serve the UI until interrupted; returns Streamlit's exit code (130 on Ctrl-C).
+
+    A SIGTERM sent to this process is passed on, so Streamlit is not left orphaned.
+    """
+    proc = subprocess.Popen(command(port, api_url, host), env=environment(api_url))
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: proc.terminate()) if main_thread else None
     try:
-        return subprocess.call(command(port, api_url, host), env=environment(api_url))
-    except KeyboardInterrupt:
+        return proc.wait()
+    except KeyboardInterrupt:  # the terminal sent SIGINT to Streamlit too; let it finish
+        proc.wait()
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -117,6 +117,7 @@ def to_filters(
         date_to=dates[1].isoformat() if len(dates) >= 2 else None,
         author=author.strip() or None,
         doc_ids=list(doc_ids) or None,
+        kind=None,
     )
     return None if filters.is_empty() else filters
 

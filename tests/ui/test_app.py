@@ -8,6 +8,7 @@ client and the wire format are exercised together without a server.
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -106,8 +107,11 @@ def _sse(answer: dict) -> bytes:
 class FakeApi:
     """Answers like the API contract; records every request it gets."""
 
-    def __init__(self, *, down: bool = False, api_key: str = "secret") -> None:
+    def __init__(
+        self, *, down: bool = False, api_key: str = "secret", generators: tuple = ("extractive",)
+    ) -> None:
         self.down = down
+        self.generators = list(generators)
         self.api_key = api_key
         self.requests: list[httpx.Request] = []
 
@@ -129,7 +133,7 @@ class FakeApi:
                     "chunks": 4,
                     "model": "all-MiniLM-L6-v2",
                     "generator": "extractive",
-                    "generators": ["extractive"],
+                    "generators": self.generators,
                 },
             )
         if (method, path) == ("GET", "/documents"):
@@ -239,10 +243,25 @@ def test_filters_and_passages_are_sent(api: FakeApi) -> None:
     at.text_input[0].set_value("Crowley")
     at.multiselect[0].select("streets-ahead")
     at.slider[0].set_value(8)
+    at.date_input[0].set_value((date(2010, 1, 1), date(2012, 12, 31)))
     at.chat_input[0].set_value("which cities are high-tech innovators?").run()
     ask = api.asks()[0]
-    assert ask["filters"] == {"author": "Crowley", "doc_ids": ["streets-ahead"]}
+    assert ask["filters"] == {
+        "date_from": "2010-01-01",
+        "date_to": "2012-12-31",
+        "author": "Crowley",
+        "doc_ids": ["streets-ahead"],
+    }
     assert ask["k"] == 8
+
+
+def test_answer_mode_is_offered_only_when_the_api_has_an_llm(api: FakeApi) -> None:
+    assert not _app(api).run().radio
+    api = FakeApi(generators=("extractive", "openai"))
+    at = _app(api).run()
+    at.radio[0].set_value("Generative (LLM)")
+    at.chat_input[0].set_value("which cities are high-tech innovators?").run()
+    assert api.asks()[0]["generator"] == "openai"
 
 
 def test_new_conversation_clears_the_chat(api: FakeApi) -> None:
@@ -274,6 +293,21 @@ def test_api_down_shows_a_banner_not_a_traceback() -> None:
     assert not at.exception
     assert all("rag serve" in e.value for e in at.error)
     assert not at.session_state["turns"]
+
+
+def test_slow_answer_shows_a_banner_and_keeps_the_chat_usable(api: FakeApi) -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/ask":
+            raise httpx.ReadTimeout("timed out", request=request)
+        return api(request)
+
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state[CLIENT_KEY] = ApiClient("http://api.test", 5, httpx.MockTransport(slow))
+    at.run().chat_input[0].set_value("which cities are high-tech innovators?").run()
+    assert not at.exception
+    (banner,) = at.error
+    assert "(no answer within 5 s)" in banner.value
+    assert at.chat_input  # one can ask again
 
 
 def _publications(api: FakeApi) -> AppTest:
