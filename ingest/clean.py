@@ -21,18 +21,23 @@ _NEWLINES = re.compile(r"\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f\u00ad\u200b\u2060\ufeff]")
 _INLINE_SPACE = re.compile(r"[^\S\n]+")  # any whitespace except a newline
 _MANY_NEWLINES = re.compile(r"\n{3,}")
+# Typographic ligatures PDFs emit ("ﬁlled"); NFC keeps them, search needs the letters.
+_LIGATURES = str.maketrans(
+    {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
+)
 # "exam-\nple" -> "example": two lower-case letters, a hyphen ending the line, and a
 # lower-case letter starting the next; "UK-\nwide", "1-\n2" and "-\n\n" stay.
 _HYPHEN_BREAK = re.compile(r"(?<=[a-z]{2})-\n(?=[a-z])")
 
 
 def normalise(text: str, *, dehyphenate: bool = False) -> str:
-    """NFC, ``\\n`` newlines, single spaces, trimmed lines, at most one blank line in a row.
+    """NFC, ligatures spelt out, ``\\n`` newlines, single spaces, trimmed lines, and at
+    most one blank line in a row.
 
     ``dehyphenate`` joins words hyphenated across a line break (for PDF text). Idempotent:
     ``normalise(normalise(t)) == normalise(t)`` for the same ``dehyphenate``.
     """
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", text).translate(_LIGATURES)
     text = _NEWLINES.sub("\n", text)
     text = _INVISIBLE.sub("", text)
     text = _INLINE_SPACE.sub(" ", text)

@@ -11,7 +11,7 @@ AUTHOR_CARD = "Dr Neil Lee\nHead of the socio-economic centre\nT 020 7976 3611\n
 
 _messy = st.lists(
     st.sampled_from(
-        list("ab Zé-.:\n\n\r\t\x0c\xa0\u2028\u200b\u00ad\u0301") + ["e\u0301", "ab-\ncd"]
+        list("ab Zéﬁ-.:\n\n\r\t\x0c\xa0\u2028\u200b\u00ad\u0301") + ["e\u0301", "ab-\ncd"]
     ),
     max_size=80,
 ).map("".join) | st.text(max_size=80)
@@ -63,6 +63,7 @@ def test_strip_boilerplate_keeps_a_subsequence_of_lines(lines: list[str]) -> Non
 def test_normalise_examples() -> None:
     assert normalise("a  \t b \r\n\r\n\r\n\nc  ") == "a b\n\nc"
     assert normalise("Cafe\u0301") == "Café"
+    assert normalise("two columns ﬁlled, ﬂat") == "two columns filled, flat"
     assert (
         normalise("the exam-\nple and UK-\nwide", dehyphenate=True) == "the example and UK-\nwide"
     )
