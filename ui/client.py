@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import mimetypes
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from rag.schemas import AnswerResponse, ChatMessage, FileOutcome, Filters, SearchResponse
 
@@ -75,6 +75,35 @@ class DocumentDetail(DocumentInfo):
 class DocumentPage(BaseModel):
     total: int
     documents: list[DocumentInfo]
+
+
+class UploadResponse(BaseModel):
+    files: list[FileOutcome]
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ApiError(
+            None, f"The API answered with something other than JSON: {text[:80]!r}"
+        ) from exc
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _parse(model: type[ModelT], data: Any) -> ModelT:
+    """Validate an answer; a mismatch is an ApiError, not a traceback in the UI."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(
+            None,
+            f"The API's answer did not have the expected {model.__name__} shape "
+            f"({exc.error_count()} problem(s), first: {exc.errors()[0]['msg']}); "
+            "are the API and the UI from the same version?",
+        ) from exc
 
 
 def _detail(response: httpx.Response) -> str:
@@ -138,7 +167,7 @@ class ApiClient:
             raise self._unavailable(exc) from exc
         if response.status_code >= 400:
             raise ApiError(response.status_code, _detail(response))
-        return response.json()
+        return _json(response.text)
 
     @staticmethod
     def _ask_body(
@@ -162,11 +191,11 @@ class ApiClient:
 
     def health(self, timeout_s: float | None = None) -> Health:
         kwargs = {} if timeout_s is None else {"timeout": timeout_s}
-        return Health.model_validate(self._request("GET", "/health", **kwargs))
+        return _parse(Health, self._request("GET", "/health", **kwargs))
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None) -> SearchResponse:
         body = {"query": query, "k": k, "filters": _filters_json(filters)}
-        return SearchResponse.model_validate(self._request("POST", "/search", json=body))
+        return _parse(SearchResponse, self._request("POST", "/search", json=body))
 
     def ask(
         self,
@@ -177,7 +206,7 @@ class ApiClient:
         generator: str | None = None,
     ) -> AnswerResponse:
         body = self._ask_body(question, history, filters, k, generator, stream=False)
-        return AnswerResponse.model_validate(self._request("POST", "/ask", json=body))
+        return _parse(AnswerResponse, self._request("POST", "/ask", json=body))
 
     def ask_stream(
         self,
@@ -196,23 +225,23 @@ class ApiClient:
                     raise ApiError(response.status_code, _detail(response))
                 for event, data in _sse_events(response.iter_lines()):
                     if event == "token":
-                        yield ("token", json.loads(data).get("text", ""))
+                        yield ("token", str(_json(data).get("text", "")))
                     elif event == "final":
-                        yield ("final", AnswerResponse.model_validate_json(data))
+                        yield ("final", _parse(AnswerResponse, _json(data)))
                         return
                     elif event == "error":
-                        raise ApiError(None, json.loads(data).get("detail") or data)
+                        raise ApiError(None, str(_json(data).get("detail") or data))
         except httpx.TransportError as exc:
             raise self._unavailable(exc) from exc
         raise ApiError(None, "The answer stream ended before the answer was complete; ask again.")
 
     def documents(self, offset: int = 0, limit: int = 50) -> DocumentPage:
         data = self._request("GET", "/documents", params={"offset": offset, "limit": limit})
-        return DocumentPage.model_validate(data)
+        return _parse(DocumentPage, data)
 
     def document(self, doc_id: str) -> DocumentDetail:
         data = self._request("GET", f"/documents/{quote(doc_id, safe='')}")
-        return DocumentDetail.model_validate(data)
+        return _parse(DocumentDetail, data)
 
     def upload(
         self,
@@ -227,7 +256,7 @@ class ApiClient:
         form = {"metadata": json.dumps(metadata)} if metadata else None
         headers = {"X-API-Key": api_key} if api_key else None
         data = self._request("POST", "/documents", files=parts, data=form, headers=headers)
-        return [FileOutcome.model_validate(f) for f in data["files"]]
+        return _parse(UploadResponse, data).files
 
     def file_url(self, doc_id: str) -> str:
         """Where a browser can open the original file (the API serves it)."""

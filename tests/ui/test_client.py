@@ -181,3 +181,18 @@ def test_upload_without_key_maps_401() -> None:
 def test_file_url_quotes_the_id() -> None:
     client = _client(lambda r: httpx.Response(200))
     assert client.file_url("a b/c") == "http://api.test/documents/a%20b%2Fc/file"
+
+
+@pytest.mark.parametrize(
+    ("response", "call"),
+    [
+        (httpx.Response(200, json={"unexpected": True}), lambda c: c.ask("q")),
+        (httpx.Response(200, text="<html>a proxy page</html>"), lambda c: c.ask("q")),
+        (_sse_response('event: final\ndata: {"answer": 1}\n\n'), lambda c: list(c.ask_stream("q"))),
+    ],
+)
+def test_unexpected_answers_are_api_errors_not_tracebacks(
+    response: httpx.Response, call: Callable[[ApiClient], object]
+) -> None:
+    with pytest.raises(ApiError, match="something other than JSON|expected AnswerResponse shape"):
+        call(_client(lambda r: response))
