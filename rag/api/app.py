@@ -81,12 +81,16 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
         max_body_size=per_file * upload.MAX_FILES + (1 << 20),
         form_limits={"max_files": upload.MAX_FILES, "max_fields": 10, "max_part_size": 64_000},
     )
-    _document_limits(app, settings)
+    _complete_openapi(app, settings)
     return app
 
 
-def _document_limits(app: FastAPI, settings: Settings) -> None:
-    """Write this server's limits (from settings.api) into the OpenAPI schemas."""
+def _complete_openapi(app: FastAPI, settings: Settings) -> None:
+    """Write this server's limits (from settings.api) into the OpenAPI schemas.
+
+    Also mark uploaded files ``format: binary``, which OpenAPI 3.1 tools still read
+    to generate and render file parts.
+    """
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -103,6 +107,10 @@ def _document_limits(app: FastAPI, settings: Settings) -> None:
                 prop = models.get(model, {}).get("properties", {}).get(field)
                 if prop is not None:
                     prop[key] = value
+            for body in models.values():
+                items = body.get("properties", {}).get("files", {}).get("items", {})
+                if items.get("contentMediaType") == "application/octet-stream":
+                    items["format"] = "binary"
             app.openapi_schema = schema
         return app.openapi_schema
 

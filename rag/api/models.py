@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from rag.schemas import ChatMessage, FileOutcome, Filters
 from rag.store import DocumentRow
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
 _FILTERS_EXAMPLE = {"date_from": "2011-01-01", "author": "Crowley"}
 
 
@@ -26,9 +27,21 @@ class ErrorDetail(BaseModel):
     )
 
 
-class SearchRequest(BaseModel):
+class _Request(BaseModel):
+    """Takes the types the schema documents, without coercion: "5" is not a k, nor 0 a
+    bool (but 40.0 is an integer, as JSON Schema reads it)."""
+
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("k", mode="before", check_fields=False)
+    @classmethod
+    def _integer_k(cls, value: Any) -> Any:
+        if isinstance(value, str | bool):
+            raise ValueError("must be a JSON integer")
+        return value
+
+
+class SearchRequest(_Request):
     query: str = Field(
         min_length=1,
         description="What to look for, in plain English (at most api.max_query_chars).",
@@ -38,9 +51,7 @@ class SearchRequest(BaseModel):
     filters: Filters | None = Field(None, examples=[_FILTERS_EXAMPLE])
 
 
-class AskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AskRequest(_Request):
     question: str = Field(
         min_length=1,
         description="The question (at most api.max_query_chars).",
@@ -53,12 +64,13 @@ class AskRequest(BaseModel):
     )
     filters: Filters | None = Field(None, examples=[_FILTERS_EXAMPLE])
     k: int | None = Field(
-        None, ge=1, le=20, description="Passages to draw on; default answer.passages."
+        None, ge=1, le=20, description="Passages to draw on; default answer.passages.",
+        examples=[5],
     )
     generator: Literal["extractive", "openai"] | None = Field(
         None, description="Override the configured generator for this question."
     )
-    stream: bool = Field(
+    stream: StrictBool = Field(
         False,
         description="Answer as text/event-stream: `token` events ({\"text\": ...}), then one "
         "`final` event (the AnswerResponse), or an `error` event ({\"detail\": ...}).",

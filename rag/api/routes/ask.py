@@ -27,7 +27,19 @@ _STREAM_DOC = {
         "description": "The answer; with `stream: true`, a text/event-stream instead.",
         "content": {
             "text/event-stream": {
-                "schema": {"type": "string"},
+                # Before OpenAPI 3.2, the schema of an event stream describes one event.
+                "schema": {
+                    "type": "object",
+                    "required": ["event", "data"],
+                    "properties": {
+                        "event": {"type": "string", "enum": ["token", "final", "error"]},
+                        "data": {
+                            "type": "string",
+                            "description": 'JSON: {"text": ...} for token, the AnswerResponse '
+                            'for final, {"detail": ...} for error.',
+                        },
+                    },
+                },
                 "example": 'event: token\ndata: {"text": "Coventry"}\n\n'
                 'event: final\ndata: {"question": "...", "answer": "...", ...}\n\n',
             }

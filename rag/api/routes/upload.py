@@ -49,7 +49,7 @@ def safe_name(raw: str | None) -> str | None:
 
 
 def _parse_metadata(raw: str | None) -> UploadMetadata | None:
-    if raw is None or not raw.strip():
+    if raw is None or raw.strip() in ("", "null", "{}"):
         return None
     try:
         return UploadMetadata.model_validate_json(raw)
@@ -95,7 +95,10 @@ def _tmp(folder: Path, name: str, what: str) -> Path:
 
 @router.post("/documents", response_model=UploadResponse, dependencies=[WriteAccess])
 def upload_documents(
-    files: Annotated[list[UploadFile], File(description="Publications (.pdf .html .txt .md).")],
+    files: Annotated[
+        list[UploadFile],
+        File(min_length=1, max_length=MAX_FILES, description="Publications (.pdf .html .txt .md)."),
+    ],
     service: ServiceDep,
     settings: SettingsDep,
     lock: FileLock,
@@ -103,8 +106,8 @@ def upload_documents(
         str | None,
         Form(
             description="JSON object written as a sidecar beside every file: title, "
-            "date (YYYY-MM-DD), authors, publisher, doc_type.",
-            examples=['{"title": "Streets Ahead", "date": "2011-12-07"}'],
+            "date (YYYY-MM-DD), authors, publisher, doc_type; e.g. "
+            '`{"title": "Streets Ahead", "date": "2011-12-07", "authors": ["Lizzie Crowley"]}`.',
         ),
     ] = None,
 ) -> UploadResponse:
