@@ -91,9 +91,9 @@ class AnswerSettings(BaseModel):
         "extractive", description="'extractive' needs no LLM; 'openai' calls an endpoint."
     )
     passages: int = Field(5, ge=1, le=20, description="Top passages an answer is drawn from.")
-    max_sentences: int = Field(4, ge=1, le=10, description="Sentences in an answer at most.")
+    max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an answer at most.")
     abstain_threshold: float = Field(
-        0.35,
+        0.32,
         description="Answers whose evidence score is below this abstain (calibrated on the "
         "corpus question set; see BENCHMARKS.md).",
     )
