@@ -1,0 +1,56 @@
+"""Fold the conversation into a follow-up question's retrieval query.
+
+"and which are service sector innovators?" after "which cities are high-tech
+innovators?" only makes sense with the earlier turn. Without an LLM we rewrite
+by rule: a question that leans on context (elliptical openers, pronouns, few
+content words) gets the content words of the most recent user turns appended.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.schemas import ChatMessage
+
+_OPENERS = re.compile(r"^\s*(and|but|so|also|what about|how about|then|or)\b", re.I)
+_ANAPHORA = re.compile(
+    r"\b(it|its|they|them|their|theirs|that|those|these|this|there|he|she|his|her|him|"
+    r"the report|the city|the cities|the fund|the deal|the deals|the same)\b",
+    re.I,
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-/]+|\d[\d,.%£]*")
+_STOP = frozenset(
+    """a an the and or but so of to in on at for by with from about as is are was were be been
+    being do does did doing have has had what which who whom whose when where why how this that
+    these those it its they them their there here i we you he she his her our your my me us
+    can could should would will shall may might must not no yes also then than more most much
+    many any some all each other such only just very too get gets got give given say said tell
+    me please ok okay thanks""".split()
+)
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 1]
+
+
+def needs_context(question: str) -> bool:
+    """Does the question lean on an earlier turn?"""
+    if _OPENERS.search(question) or _ANAPHORA.search(question):
+        return True
+    return len(content_words(question)) <= 2
+
+
+def rewrite_query(question: str, history: Sequence[ChatMessage], *, turns: int = 2) -> str:
+    """The question, plus the content words of recent user turns when it needs them."""
+    if not history or not needs_context(question):
+        return question
+    own = {w.lower() for w in content_words(question)}
+    context: list[str] = []
+    for msg in reversed([m for m in history if m.role == "user"][-turns:]):
+        for w in content_words(msg.content):
+            if w.lower() not in own and w.lower() not in {c.lower() for c in context}:
+                context.append(w)
+    if not context:
+        return question
+    return f"{question.strip()} ({' '.join(context)})"
