@@ -143,9 +143,10 @@ def chunk_document(
         )
         if j >= len(units):
             break
-        # Step back over whole sentences that fit in the overlap, but always advance.
+        # Step back over whole sentences that fit in the overlap, leaving room for the
+        # next new sentence so the next chunk always reaches past this one.
         back, k = 0, j
-        while k - 1 > i and back + units[k - 1][2] <= overlap_tokens:
+        while k - 1 > i and back + units[k - 1][2] <= min(overlap_tokens, max_tokens - units[j][2]):
             back += units[k - 1][2]
             k -= 1
         i = k
