@@ -17,11 +17,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import numpy as np
 
 from ingest.chunk import split_sentences
 from ingest.embed import Embedder
 from ingest.records import page_at
+from rag.errors import InvalidRequest
 from rag.followup import rewrite_query
 from rag.retrieve import Hit, Retriever
 from rag.schemas import AnswerResponse, ChatMessage, Citation, Filters, SearchResult
@@ -162,11 +162,23 @@ class Answerer:
         name = name or self.settings.answer.generator
         if name == "extractive":
             return None
+        if name != "openai":
+            raise InvalidRequest("generator", f"must be 'extractive' or 'openai' (got {name!r})")
         if self._generator is None:
             from rag.generate import OpenAIGenerator
 
             self._generator = OpenAIGenerator(self.settings.answer)
         return self._generator
+
+    def _prepare(
+        self, question: str, retriever: Retriever, history: Sequence[ChatMessage],
+        filters: Filters | None, k: int | None, generator: str | None,
+    ) -> tuple[str, list[Hit], Generator | None]:
+        """The retrieval query (with the conversation folded in), its passages, the generator."""
+        gen = self.generator(generator)
+        query = rewrite_query(question, history)
+        hits = retriever.search(query, k or self.settings.answer.passages, filters)
+        return query, hits, gen if hits else None
 
     # -- public ----------------------------------------------------------------
     def ask(
@@ -179,14 +191,10 @@ class Answerer:
         k: int | None = None,
         generator: str | None = None,
     ) -> AnswerResponse:
-        query = rewrite_query(question, history)
-        hits = retriever.search(query, k or self.settings.answer.passages, filters)
-        gen = self.generator(generator)
-        if gen is not None and hits:
-            resp = gen.answer(question, query, hits, history, retriever.snapshot)
-        else:
-            resp = self.extract(question, query, hits, retriever.snapshot)
-        return resp
+        query, hits, gen = self._prepare(question, retriever, history, filters, k, generator)
+        if gen is not None:
+            return gen.answer(question, query, hits, history, retriever.snapshot)
+        return self.extract(question, query, hits, retriever.snapshot)
 
     def ask_stream(
         self,
@@ -199,14 +207,12 @@ class Answerer:
         generator: str | None = None,
     ) -> Iterator[tuple[str, Any]]:
         """("token", text) pieces of the answer, then ("final", AnswerResponse)."""
-        query = rewrite_query(question, history)
-        hits = retriever.search(query, k or self.settings.answer.passages, filters)
-        gen = self.generator(generator)
-        if gen is not None and hits:
+        query, hits, gen = self._prepare(question, retriever, history, filters, k, generator)
+        if gen is not None:
             yield from gen.stream(question, query, hits, history, retriever.snapshot)
             return
         resp = self.extract(question, query, hits, retriever.snapshot)
-        for piece in re.split(r"(?<=\])\s+", resp.answer):
+        for piece in re.split(r"(?<=\])\s+", resp.answer):  # one event per cited sentence
             yield "token", piece + " "
         yield "final", resp
 
@@ -331,11 +337,3 @@ def citation_for(hit: Hit, marker: int, start: int, end: int, quote: str, page: 
 
 def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
-
-
-def passages_of(hits: Sequence[Hit]) -> list[SearchResult]:
-    return [h.to_result(i + 1) for i, h in enumerate(hits)]
-
-
-def sentence_vectors(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-    return embedder.embed(list(texts))
