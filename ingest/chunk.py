@@ -97,10 +97,14 @@ def split_long(
     """Cut a span longer than ``max_tokens`` at word boundaries into near-equal pieces."""
     if n_tokens <= max_tokens:
         return [span]
-    words = [(span[0] + m.start(), span[0] + m.end()) for m in _WORD.finditer(text[span[0] : span[1]])]
+    words = [
+        (span[0] + m.start(), span[0] + m.end()) for m in _WORD.finditer(text[span[0] : span[1]])
+    ]
     pieces = -(-n_tokens // max_tokens) + 1  # word pieces per word vary: leave headroom
     per = max(1, -(-len(words) // pieces))
-    return [(words[i][0], words[min(i + per, len(words)) - 1][1]) for i in range(0, len(words), per)]
+    return [
+        (words[i][0], words[min(i + per, len(words)) - 1][1]) for i in range(0, len(words), per)
+    ]
 
 
 def chunk_document(

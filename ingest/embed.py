@@ -184,7 +184,10 @@ class EmbeddingCache:
             self._db.execute("BEGIN")
             self._db.executemany(
                 "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                [(model_id, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()],
+                [
+                    (model_id, h, np.asarray(v, dtype=np.float32).tobytes())
+                    for h, v in items.items()
+                ],
             )
             self._db.execute("COMMIT")
 

@@ -162,7 +162,9 @@ class Ingestor:
         before = getattr(self.embedder, "computed", None)
         vectors = self.embedder.embed(texts)
         after = getattr(self.embedder, "computed", None)
-        summary.embedded_chunks += (after - before) if before is not None and after is not None else len(texts)
+        summary.embedded_chunks += (
+            (after - before) if before is not None and after is not None else len(texts)
+        )
         i = 0
         for p in pending:
             writer.put_document(p.doc, p.key, p.chunks, vectors[i : i + len(p.chunks)])
@@ -188,7 +190,9 @@ class Ingestor:
             try:
                 h = file_hash(f)
             except OSError as exc:
-                summary.failed.append({"path": display_path(f), "reason": f"cannot be read ({exc.strerror})"})
+                summary.failed.append(
+                    {"path": display_path(f), "reason": f"cannot be read ({exc.strerror})"}
+                )
                 continue
             old = known.get(str(f))
             if old is None:
@@ -223,7 +227,12 @@ class Ingestor:
         return summary
 
     def ingest_documents(
-        self, items: Iterable[Document], *, rebuild: bool = False, progress: bool = True, total: int | None = None
+        self,
+        items: Iterable[Document],
+        *,
+        rebuild: bool = False,
+        progress: bool = True,
+        total: int | None = None,
     ) -> IngestSummary:
         """Index already-loaded documents (keyed by ``doc.source``), skipping unchanged ones."""
         summary = IngestSummary()

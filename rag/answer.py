@@ -17,22 +17,19 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-
 from ingest.chunk import split_sentences
 from ingest.embed import Embedder
 from ingest.records import page_at
 from rag.errors import InvalidRequest
 from rag.followup import rewrite_query
 from rag.retrieve import Hit, Retriever
-from rag.schemas import AnswerResponse, ChatMessage, Citation, Filters, SearchResult
+from rag.schemas import AnswerResponse, ChatMessage, Citation, Filters
 from rag.settings import Settings
 from rag.store import IndexSnapshot, bm25_tokenize
 
 log = logging.getLogger(__name__)
 
-ABSTAIN_TEXT = (
-    "The indexed publications do not answer this. The closest passages are listed below."
-)
+ABSTAIN_TEXT = "The indexed publications do not answer this. The closest passages are listed below."
 
 # Sentence score weights (tuned on the corpus question set; see BENCHMARKS.md).
 W_DENSE, W_OVERLAP, W_RANK, W_TYPE = 0.75, 0.15, 0.10, 0.10
@@ -40,16 +37,24 @@ KEEP_RATIO = 0.80  # keep sentences scoring at least this share of the best one
 MIN_WORDS = 4
 
 _NUMBER = re.compile(r"£\s?\d|\d+(?:\.\d+)?\s?(?:%|per ?cent|million|billion|bn|m\b)|\b\d{2,}\b")
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|December)\b")
+_YEAR = re.compile(
+    r"\b(1[89]\d\d|20\d\d)\b|\b\d{1,2} (January|February|March|April|May|June|July|"
+    r"August|September|October|November|December)\b"
+)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ /-][A-Z][a-z]+)*")
 _ANAPHOR_START = re.compile(r"^(They|These|This|Those|It|Its|Their|Such|He|She|His|Her)\b")
 
 
 PENALTY_ENTITY = 0.30  # all of the question's names absent from the evidence
 PENALTY_TYPE = 0.15  # "how much" answered without an amount, "when" without a date
-_ENTITY = re.compile(r"\b(?:[A-Z][a-zA-Z’'&-]*|\d{4})(?:[ /-](?:[A-Z][a-zA-Z’'&-]*|\d{4}|of|and|upon)(?=[ /-]?[A-Z\d]))*(?:[ /-](?:[A-Z][a-zA-Z’'&-]*|\d{4}))?")
+_ENTITY = re.compile(
+    r"\b(?:[A-Z][a-zA-Z’'&-]*|\d{4})"  # a capitalised word or a year,
+    r"(?:[ /-](?:[A-Z][a-zA-Z’'&-]*|\d{4}|of|and|upon)(?=[ /-]?[A-Z\d]))*"  # joined by of/and
+    r"(?:[ /-](?:[A-Z][a-zA-Z’'&-]*|\d{4}))?"
+)
 _NOT_ENTITY = frozenset(
-    "I What Which Who Whom Whose When Where Why How Is Are Was Were Do Does Did Can Could Should Would Will "
+    "I What Which Who Whom Whose When Where Why How Is Are Was Were Do Does Did "
+    "Can Could Should Would Will "
     "And But So Also The A An In On Of For To It Its They Their This That These Those".split()
 )
 
@@ -98,9 +103,23 @@ def link_continuations(sents: list[Sentence]) -> None:
 class Generator(Protocol):
     """A generative answerer (e.g. an OpenAI-compatible endpoint)."""
 
-    def answer(self, question: str, query: str, hits: Sequence[Hit], history: Sequence[ChatMessage], snapshot: IndexSnapshot) -> AnswerResponse: ...
+    def answer(
+        self,
+        question: str,
+        query: str,
+        hits: Sequence[Hit],
+        history: Sequence[ChatMessage],
+        snapshot: IndexSnapshot,
+    ) -> AnswerResponse: ...
 
-    def stream(self, question: str, query: str, hits: Sequence[Hit], history: Sequence[ChatMessage], snapshot: IndexSnapshot) -> Iterator[tuple[str, Any]]: ...
+    def stream(
+        self,
+        question: str,
+        query: str,
+        hits: Sequence[Hit],
+        history: Sequence[ChatMessage],
+        snapshot: IndexSnapshot,
+    ) -> Iterator[tuple[str, Any]]: ...
 
 
 @dataclass(slots=True)
@@ -120,13 +139,24 @@ class Sentence:
 
 def answer_kind(question: str) -> str | None:
     q = question.lower()
-    if re.search(r"\bhow (much|many|big|large|long)\b|\b(amount|value|size|worth|percentage|proportion|number of|rate|cost|price|budget)\b", q):
+    if re.search(
+        r"\bhow (much|many|big|large|long)\b|\b(amount|value|size|worth|percentage|"
+        r"proportion|number of|rate|cost|price|budget)\b",
+        q,
+    ):
         return "number"
     if re.match(r"\s*(and |so |but )?when\b", q) or re.search(r"\bwhat (date|year|month)\b", q):
         return "date"
-    if re.search(r"\bwho\b|\bwhose\b|\bwhich (people|person|organisations?|organizations?|firms?|companies|company|bodies|body)\b", q):
+    if re.search(
+        r"\bwho\b|\bwhose\b|\bwhich (people|person|organisations?|organizations?|firms?|"
+        r"companies|company|bodies|body)\b",
+        q,
+    ):
         return "name"
-    if re.search(r"\b(which|what|name|list)\b.*\b(cities|city|places|towns|areas|regions|examples)\b|\bwhere\b", q):
+    if re.search(
+        r"\b(which|what|name|list)\b.*\b(cities|city|places|towns|areas|regions|examples)\b|\bwhere\b",
+        q,
+    ):
         return "places"
     return None
 
@@ -153,7 +183,9 @@ def verify_quote(doc_text: str, start: int, end: int, quote: str) -> bool:
 class Answerer:
     """Answers questions from a retriever's passages. Collaborators default from settings."""
 
-    def __init__(self, settings: Settings, *, embedder: Embedder, generator: Generator | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, embedder: Embedder, generator: Generator | None = None
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self._generator = generator
@@ -171,8 +203,13 @@ class Answerer:
         return self._generator
 
     def _prepare(
-        self, question: str, retriever: Retriever, history: Sequence[ChatMessage],
-        filters: Filters | None, k: int | None, generator: str | None,
+        self,
+        question: str,
+        retriever: Retriever,
+        history: Sequence[ChatMessage],
+        filters: Filters | None,
+        k: int | None,
+        generator: str | None,
     ) -> tuple[str, list[Hit], Generator | None]:
         """The retrieval query (with the conversation folded in), its passages, the generator."""
         gen = self.generator(generator)
@@ -230,7 +267,9 @@ class Answerer:
                 if (c.doc_id, s) in seen:
                     continue
                 seen.add((c.doc_id, s))
-                out.append(Sentence(rank, hit, s, e, text[s:e], page_at(pages, s) if pages else None))
+                out.append(
+                    Sentence(rank, hit, s, e, text[s:e], page_at(pages, s) if pages else None)
+                )
         return out
 
     def score(self, question: str, query: str, sents: list[Sentence], stemmer: Any) -> None:
@@ -258,13 +297,19 @@ class Answerer:
             s.overlap *= min(1.0, (35 / max(1, len(unit.split()))) ** 0.5)
             s.kind_bonus = _kind_bonus(kind, unit)
             rank_prior = 1.0 - s.passage / n
-            s.score = W_DENSE * s.dense + W_OVERLAP * s.overlap + W_RANK * rank_prior + W_TYPE * s.kind_bonus
+            s.score = (
+                W_DENSE * s.dense
+                + W_OVERLAP * s.overlap
+                + W_RANK * rank_prior
+                + W_TYPE * s.kind_bonus
+            )
 
     def select(self, sents: list[Sentence]) -> list[Sentence]:
         """The best sentences (with their continuations), in passage then reading order."""
         cap = self.settings.answer.max_sentences
         ranked = sorted(
-            (s for s in sents if len(s.text.split()) >= MIN_WORDS or s.kind_bonus), key=lambda s: -s.score
+            (s for s in sents if len(s.text.split()) >= MIN_WORDS or s.kind_bonus),
+            key=lambda s: -s.score,
         )
         if not ranked:
             return []
@@ -281,7 +326,9 @@ class Answerer:
             order.setdefault(s.passage, len(order))
         return sorted(chosen, key=lambda s: (order[s.passage], s.start))
 
-    def confidence(self, question: str, query: str, chosen: list[Sentence], snapshot: IndexSnapshot) -> float:
+    def confidence(
+        self, question: str, query: str, chosen: list[Sentence], snapshot: IndexSnapshot
+    ) -> float:
         """Evidence score in [0, 1]: how well the best sentence matches, less penalties
         for names or numbers of the question absent from the cited documents, and for
         a missing answer type (no amount for "how much", no date for "when")."""
@@ -301,7 +348,9 @@ class Answerer:
             conf -= PENALTY_TYPE
         return max(0.0, conf)
 
-    def extract(self, question: str, query: str, hits: Sequence[Hit], snapshot: IndexSnapshot) -> AnswerResponse:
+    def extract(
+        self, question: str, query: str, hits: Sequence[Hit], snapshot: IndexSnapshot
+    ) -> AnswerResponse:
         passages = [h.to_result(i + 1) for i, h in enumerate(hits)]
         sents = self.sentences(hits, snapshot)
         self.score(question, query, sents, snapshot.stemmer)
@@ -309,8 +358,13 @@ class Answerer:
         conf = self.confidence(question, query, chosen, snapshot)
         if not chosen or conf < self.settings.answer.abstain_threshold:
             return AnswerResponse(
-                question=question, answer=ABSTAIN_TEXT, abstained=True, citations=[], passages=passages,
-                rewritten_query=query if query != question else None, confidence=round(conf, 4),
+                question=question,
+                answer=ABSTAIN_TEXT,
+                abstained=True,
+                citations=[],
+                passages=passages,
+                rewritten_query=query if query != question else None,
+                confidence=round(conf, 4),
             )
         citations, parts = [], []
         for s in chosen:
@@ -322,16 +376,32 @@ class Answerer:
             citations.append(citation_for(s.hit, marker, s.start, s.end, s.text, s.page))
             parts.append(f"{_one_line(s.text)} [{marker}]")
         return AnswerResponse(
-            question=question, answer=" ".join(parts), abstained=False, citations=citations,
-            passages=passages, rewritten_query=query if query != question else None, confidence=round(conf, 4),
+            question=question,
+            answer=" ".join(parts),
+            abstained=False,
+            citations=citations,
+            passages=passages,
+            rewritten_query=query if query != question else None,
+            confidence=round(conf, 4),
         )
 
 
-def citation_for(hit: Hit, marker: int, start: int, end: int, quote: str, page: int | None) -> Citation:
+def citation_for(
+    hit: Hit, marker: int, start: int, end: int, quote: str, page: int | None
+) -> Citation:
     c = hit.chunk
     return Citation(
-        marker=marker, doc_id=c.doc_id, title=c.title, source=c.source, page=page,
-        char_start=start, char_end=end, quote=quote, chunk_id=c.chunk_id, date=c.date, authors=list(c.authors),
+        marker=marker,
+        doc_id=c.doc_id,
+        title=c.title,
+        source=c.source,
+        page=page,
+        char_start=start,
+        char_end=end,
+        quote=quote,
+        chunk_id=c.chunk_id,
+        date=c.date,
+        authors=list(c.authors),
     )
 
 

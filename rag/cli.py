@@ -38,9 +38,17 @@ def _echo_json(obj: Any) -> None:
     typer.echo(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
-def _filters(date_from: str | None, date_to: str | None, author: str | None, doc: list[str] | None, kind: str | None) -> Filters | None:
+def _filters(
+    date_from: str | None,
+    date_to: str | None,
+    author: str | None,
+    doc: list[str] | None,
+    kind: str | None,
+) -> Filters | None:
     try:
-        f = Filters(date_from=date_from, date_to=date_to, author=author, doc_ids=doc or None, kind=kind)  # type: ignore[arg-type]
+        f = Filters(
+            date_from=date_from, date_to=date_to, author=author, doc_ids=doc or None, kind=kind
+        )  # type: ignore[arg-type]
     except ValueError as exc:
         raise InvalidRequest("--filter", str(exc).splitlines()[0]) from exc
     return None if f.is_empty() else f
@@ -49,15 +57,28 @@ def _filters(date_from: str | None, date_to: str | None, author: str | None, doc
 DateFrom = Annotated[str | None, typer.Option("--from", help="Published on or after YYYY-MM-DD.")]
 DateTo = Annotated[str | None, typer.Option("--to", help="Published on or before YYYY-MM-DD.")]
 Author = Annotated[str | None, typer.Option("--author", help="Author name contains this.")]
-DocOpt = Annotated[list[str] | None, typer.Option("--doc", help="Only this document id (repeatable).")]
+DocOpt = Annotated[
+    list[str] | None, typer.Option("--doc", help="Only this document id (repeatable).")
+]
 KindOpt = Annotated[str | None, typer.Option("--kind", help="Only pdf, html or text.")]
 
 
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of publications.")],
-    keep_missing: Annotated[bool, typer.Option("--keep-missing", help="Keep documents whose files are gone from an ingested folder.")] = False,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Start a new index from scratch (after changing chunking or model settings).")] = False,
+    keep_missing: Annotated[
+        bool,
+        typer.Option(
+            "--keep-missing", help="Keep documents whose files are gone from an ingested folder."
+        ),
+    ] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Start a new index from scratch (after changing chunking or model settings).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Add new, replace changed and remove deleted publications; unchanged ones cost nothing.
@@ -66,7 +87,9 @@ def ingest(
     """
     from ingest.pipeline import Ingestor
 
-    summary = Ingestor(_settings()).ingest_paths(paths, keep_missing=keep_missing, rebuild=rebuild, progress=not as_json)
+    summary = Ingestor(_settings()).ingest_paths(
+        paths, keep_missing=keep_missing, rebuild=rebuild, progress=not as_json
+    )
     if as_json:
         _echo_json(summary.model_dump())
     else:
@@ -76,7 +99,8 @@ def ingest(
         for f in summary.failed:
             typer.echo(f"   failed  {f['path']}: {f['reason']}", err=True)
         typer.echo(
-            f"{len(summary.added)} added, {len(summary.updated)} updated, {len(summary.removed)} removed, "
+            f"{len(summary.added)} added, {len(summary.updated)} updated, "
+            f"{len(summary.removed)} removed, "
             f"{len(summary.unchanged)} unchanged, {len(summary.failed)} failed; "
             f"{summary.embedded_chunks} chunks embedded"
             + (" (nothing needed embedding)" if summary.embedded_chunks == 0 else "")
@@ -104,7 +128,9 @@ def search(
 
     resp = Service(_settings()).search(query, k, _filters(date_from, date_to, author, doc, kind))
     if as_json:
-        _echo_json(resp.model_dump(exclude={"results": {"__all__": {"date", "authors", "page_end"}}}))
+        _echo_json(
+            resp.model_dump(exclude={"results": {"__all__": {"date", "authors", "page_end"}}})
+        )
         return
     for r in resp.results:
         page = f", p. {r.page}" if r.page else ""
@@ -119,18 +145,26 @@ def _read_history(path: Path | None) -> list[ChatMessage]:
         data = json.loads(path.read_text(encoding="utf-8"))
         return [ChatMessage.model_validate(m) for m in data]
     except (OSError, ValueError) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InvalidRequest(
             "--history",
-            f"{path} must be a JSON list of {{\"role\": \"user\"|\"assistant\", \"content\": str}} ({exc})".splitlines()[0],
+            f'{path} must be a JSON list of {{"role": "user"|"assistant", "content": str}} '
+            f"({first_line})",
         ) from exc
 
 
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question in plain English.")],
-    history: Annotated[Path | None, typer.Option("--history", help="JSON list of earlier chat messages.")] = None,
-    k: Annotated[int | None, typer.Option("-k", "--k", min=1, max=20, help="Passages to draw on.")] = None,
-    generator: Annotated[str | None, typer.Option("--generator", help="extractive or openai.")] = None,
+    history: Annotated[
+        Path | None, typer.Option("--history", help="JSON list of earlier chat messages.")
+    ] = None,
+    k: Annotated[
+        int | None, typer.Option("-k", "--k", min=1, max=20, help="Passages to draw on.")
+    ] = None,
+    generator: Annotated[
+        str | None, typer.Option("--generator", help="extractive or openai.")
+    ] = None,
     date_from: DateFrom = None,
     date_to: DateTo = None,
     author: Author = None,
@@ -152,14 +186,29 @@ def ask(
         generator=generator,
     )
     if as_json:
-        _echo_json(resp.model_dump(include={"question", "answer", "abstained", "citations", "passages", "rewritten_query", "confidence", "unsupported"}))
+        _echo_json(
+            resp.model_dump(
+                include={
+                    "question",
+                    "answer",
+                    "abstained",
+                    "citations",
+                    "passages",
+                    "rewritten_query",
+                    "confidence",
+                    "unsupported",
+                }
+            )
+        )
         return
     typer.echo(resp.answer + "\n")
     if resp.citations:
         typer.echo("Sources:")
         for c in resp.citations:
             page = f", p. {c.page}" if c.page else ""
-            typer.echo(f"  [{c.marker}] {c.title}{page} ({c.source}, chars {c.char_start}-{c.char_end})")
+            typer.echo(
+                f"  [{c.marker}] {c.title}{page} ({c.source}, chars {c.char_start}-{c.char_end})"
+            )
     elif resp.abstained and resp.passages:
         typer.echo("Closest passages:")
         for r in resp.passages[:3]:
@@ -201,10 +250,16 @@ def ui(
 
 @eval_app.command("retrieval")
 def eval_retrieval(
-    folder: Annotated[Path, typer.Argument(help="A BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/).")],
+    folder: Annotated[
+        Path, typer.Argument(help="A BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/).")
+    ],
     split: Annotated[str, typer.Option(help="qrels split to report.")] = "test",
-    tune_split: Annotated[str, typer.Option(help="qrels split the fusion weight is tuned on.")] = "train",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the JSON report here.")] = None,
+    tune_split: Annotated[
+        str, typer.Option(help="qrels split the fusion weight is tuned on.")
+    ] = "train",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the JSON report here.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """nDCG@10, recall@10/100 and MRR@10 for BM25, dense and hybrid retrieval.
@@ -213,26 +268,39 @@ def eval_retrieval(
     """
     from rag.eval.retrieval import evaluate_beir
 
-    report = evaluate_beir(folder, settings=_settings(), split=split, tune_split=tune_split, progress=not as_json)
+    report = evaluate_beir(
+        folder, settings=_settings(), split=split, tune_split=tune_split, progress=not as_json
+    )
     if output:
         output.write_text(json.dumps(report, indent=2))
     if as_json:
         _echo_json(report)
         return
-    typer.echo(f"{report['dataset']} / {report['split']}  (fusion weight alpha={report['alpha']} tuned on {report['tuned_on']})")
+    typer.echo(
+        f"{report['dataset']} / {report['split']}  "
+        f"(fusion weight alpha={report['alpha']} tuned on {report['tuned_on']})"
+    )
     typer.echo(f"{'method':<32}{'nDCG@10':>9}{'R@10':>8}{'R@100':>8}{'MRR@10':>8}")
     for name, m in report["results"].items():
-        typer.echo(f"{name:<32}{m['ndcg@10']:>9.4f}{m['recall@10']:>8.4f}{m['recall@100']:>8.4f}{m['mrr@10']:>8.4f}")
+        typer.echo(
+            f"{name:<32}{m['ndcg@10']:>9.4f}{m['recall@10']:>8.4f}{m['recall@100']:>8.4f}{m['mrr@10']:>8.4f}"
+        )
 
 
 @eval_app.command("answers")
 def eval_answers(
-    file: Annotated[Path | None, typer.Argument(help="Question set (JSONL); default: the bundled corpus set.")] = None,
-    generator: Annotated[str | None, typer.Option("--generator", help="extractive or openai.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the JSON report here.")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="Question set (JSONL); default: the bundled corpus set.")
+    ] = None,
+    generator: Annotated[
+        str | None, typer.Option("--generator", help="extractive or openai.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the JSON report here.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Fact recall, citation precision and validity, abstention and latency, via the API's code path.
+    """Fact recall, citation precision and validity, abstention and latency (the API's code path).
 
     Example: rag eval answers --json
     """
@@ -246,7 +314,11 @@ def eval_answers(
         _echo_json(report)
         return
     for key, value in report["summary"].items():
-        shown = f"{value:.1%}" if isinstance(value, float) and key not in ("latency_ms_p50", "latency_ms_p95") else value
+        shown = (
+            f"{value:.1%}"
+            if isinstance(value, float) and key not in ("latency_ms_p50", "latency_ms_p95")
+            else value
+        )
         typer.echo(f"{key:<22}{shown}")
 
 

@@ -80,7 +80,9 @@ def minmax(x: np.ndarray) -> np.ndarray:
 class Retriever:
     """Search one index snapshot with one embedder."""
 
-    def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, settings: RetrievalSettings) -> None:
+    def __init__(
+        self, snapshot: IndexSnapshot, embedder: Embedder, settings: RetrievalSettings
+    ) -> None:
         self.snapshot = snapshot
         self.embedder = embedder
         self.settings = settings
@@ -100,7 +102,9 @@ class Retriever:
         params = None
         if allowed is not None:
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-        ivf = faiss.try_extract_index_ivf(index) if hasattr(faiss, "try_extract_index_ivf") else None
+        ivf = (
+            faiss.try_extract_index_ivf(index) if hasattr(faiss, "try_extract_index_ivf") else None
+        )
         if ivf is not None:
             ivf.nprobe = self.settings.ivf_nprobe
         scores, ids = index.search(qvec[None, :], min(n, index.ntotal), params=params)
@@ -128,7 +132,9 @@ class Retriever:
             mask = np.isin(snap.bm25_ids, allowed).astype(np.float32)
         return np.asarray(snap.bm25.get_scores(tokens, weight_mask=mask), dtype=np.float32)
 
-    def score(self, query: str, filters: Filters | None = None, *, fusion: str | None = None) -> list[tuple[int, float, float, float]]:
+    def score(
+        self, query: str, filters: Filters | None = None, *, fusion: str | None = None
+    ) -> list[tuple[int, float, float, float]]:
         """(chunk row id, fused, dense, bm25) for every candidate, best first."""
         s = self.settings
         fusion = fusion or s.fusion
@@ -178,7 +184,9 @@ class Retriever:
         order = np.argsort(-fused, kind="stable")
         return [(union[j], float(fused[j]), float(d[j]), float(b[j])) for j in order]
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None, *, fusion: str | None = None) -> list[Hit]:
+    def search(
+        self, query: str, k: int = 5, filters: Filters | None = None, *, fusion: str | None = None
+    ) -> list[Hit]:
         scored = self.score(query, filters, fusion=fusion)[:k]
         rows = self.snapshot.chunks([r for r, *_ in scored])
         return [Hit(rows[r], f, d, b) for r, f, d, b in scored if r in rows]

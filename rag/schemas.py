@@ -19,9 +19,7 @@ class Filters(BaseModel):
     kind: Literal["pdf", "html", "text"] | None = Field(None, description="Only this format.")
 
     def is_empty(self) -> bool:
-        return not any(
-            (self.date_from, self.date_to, self.author, self.doc_ids, self.kind)
-        )
+        return not any((self.date_from, self.date_to, self.author, self.doc_ids, self.kind))
 
 
 class SearchResult(BaseModel):
@@ -78,7 +76,8 @@ class AnswerResponse(BaseModel):
     confidence: float | None = Field(None, description="Evidence score used for abstention.")
     unsupported: list[str] = Field(
         default_factory=list,
-        description="Generated sentences dropped because their cited passage does not support them.",
+        description="Generated sentences dropped because their cited passage does not "
+        "support them.",
     )
 
 

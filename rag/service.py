@@ -85,7 +85,12 @@ class Service:
         generator: str | None = None,
     ) -> AnswerResponse:
         return self.answerer.ask(
-            question, retriever=self.retriever(), history=history, filters=filters, k=k, generator=generator
+            question,
+            retriever=self.retriever(),
+            history=history,
+            filters=filters,
+            k=k,
+            generator=generator,
         )
 
     def ask_stream(
@@ -99,16 +104,25 @@ class Service:
     ) -> Iterator[tuple[str, Any]]:
         """("token", text) events, then ("final", AnswerResponse)."""
         return self.answerer.ask_stream(
-            question, retriever=self.retriever(), history=history, filters=filters, k=k, generator=generator
+            question,
+            retriever=self.retriever(),
+            history=history,
+            filters=filters,
+            k=k,
+            generator=generator,
         )
 
     # -- writing ---------------------------------------------------------------
     def ingestor(self) -> Ingestor:
         return Ingestor(self.settings, embedder=self.embedder, store=self.store)
 
-    def ingest(self, paths: Sequence[Path | str], *, keep_missing: bool = True, progress: bool = False) -> IngestSummary:
+    def ingest(
+        self, paths: Sequence[Path | str], *, keep_missing: bool = True, progress: bool = False
+    ) -> IngestSummary:
         with self._write:
-            summary = self.ingestor().ingest_paths(paths, keep_missing=keep_missing, progress=progress)
+            summary = self.ingestor().ingest_paths(
+                paths, keep_missing=keep_missing, progress=progress
+            )
         self._refresh()
         return summary
 

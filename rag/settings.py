@@ -128,9 +128,7 @@ class UiSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="RAG_", env_nested_delimiter="__", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_nested_delimiter="__", extra="ignore")
 
     data_dir: Path = Field(
         PROJECT_ROOT / "data", description="Folder for the index and caches (git-ignored)."

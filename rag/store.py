@@ -199,7 +199,8 @@ class IndexSnapshot:
             rows = self._query(
                 "SELECT c.id, c.doc_id, c.ordinal, c.text, c.char_start, c.char_end, "
                 "c.page_start, c.page_end, d.title, d.source, d.date, d.authors "
-                f"FROM chunks c JOIN documents d USING (doc_id) WHERE c.id IN ({','.join('?' * len(part))})",
+                "FROM chunks c JOIN documents d USING (doc_id) "
+                f"WHERE c.id IN ({','.join('?' * len(part))})",
                 part,
             )
             for r in rows:
@@ -259,7 +260,9 @@ class IndexSnapshot:
 
     def hashes_by_path(self) -> dict[str, tuple[str, str]]:
         """path -> (doc_id, content_hash) of every indexed document."""
-        return {p: (d, h) for d, p, h in self._query("SELECT doc_id, path, content_hash FROM documents")}
+        return {
+            p: (d, h) for d, p, h in self._query("SELECT doc_id, path, content_hash FROM documents")
+        }
 
     def close(self) -> None:
         with self._lock:
@@ -298,7 +301,9 @@ class IndexWriter:
         self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
         self.changed = True
 
-    def put_document(self, doc: Document, path: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+    def put_document(
+        self, doc: Document, path: str, chunks: Sequence[Chunk], vectors: np.ndarray
+    ) -> None:
         """Insert or replace a document with its chunks and their vectors."""
         if len(chunks) != len(vectors):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors for {path}")
@@ -307,10 +312,22 @@ class IndexWriter:
         self.db.execute(
             "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                doc.doc_id, path, doc.source, doc.content_hash, doc.kind, m.title, m.date,
-                json.dumps(list(m.authors)), m.publisher, m.doc_type, m.url, json.dumps(m.extra),
+                doc.doc_id,
+                path,
+                doc.source,
+                doc.content_hash,
+                doc.kind,
+                m.title,
+                m.date,
+                json.dumps(list(m.authors)),
+                m.publisher,
+                m.doc_type,
+                m.url,
+                json.dumps(m.extra),
                 json.dumps([[p.page, p.start, p.end] for p in doc.pages]),
-                len(doc.pages) or None, doc.text, time.time(),
+                len(doc.pages) or None,
+                doc.text,
+                time.time(),
             ),
         )
         ids = []
@@ -331,7 +348,8 @@ class IndexWriter:
         import bm25s
 
         rows = self.db.execute(
-            "SELECT c.id, d.title, c.text FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.id"
+            "SELECT c.id, d.title, c.text FROM chunks c JOIN documents d USING (doc_id) "
+            "ORDER BY c.id"
         ).fetchall()
         bm25_dir = self.dir / "bm25"
         bm25_dir.mkdir()
@@ -353,7 +371,9 @@ class IndexWriter:
         n_docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         n_chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         if n_chunks != self.vectors.ntotal:
-            raise RuntimeError(f"index out of step: {n_chunks} chunks, {self.vectors.ntotal} vectors")
+            raise RuntimeError(
+                f"index out of step: {n_chunks} chunks, {self.vectors.ntotal} vectors"
+            )
         faiss.write_index(self.vectors, str(self.dir / "vectors.faiss"))
         self._write_bm25()
         self.db.close()
@@ -411,7 +431,9 @@ class IndexStore:
         return snap
 
     @contextlib.contextmanager
-    def writer(self, fingerprint: dict[str, Any], dim: int, *, rebuild: bool = False) -> Iterator[IndexWriter]:
+    def writer(
+        self, fingerprint: dict[str, Any], dim: int, *, rebuild: bool = False
+    ) -> Iterator[IndexWriter]:
         """Exclusive writer over a copy of the live generation (or an empty one)."""
         self.root.mkdir(parents=True, exist_ok=True)
         lock = open(self.root / "LOCK", "w")  # noqa: SIM115 - held for the block

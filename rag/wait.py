@@ -24,5 +24,8 @@ if __name__ == "__main__":
     target = sys.argv[1]
     limit = float(sys.argv[2]) if len(sys.argv) > 2 else 300.0
     if not wait_for(target, limit):
-        print(f"error: {target} did not answer within {limit:.0f} s; see the API's log above", file=sys.stderr)
+        print(
+            f"error: {target} did not answer within {limit:.0f} s; see the API's log above",
+            file=sys.stderr,
+        )
         sys.exit(1)

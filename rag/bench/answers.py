@@ -31,13 +31,19 @@ def curve(rows: list[dict], thresholds: np.ndarray) -> list[list[object]]:
     for th in thresholds:
         answered = [r for r in rows if r["confidence"] >= th]
         correct = sum(1 for r in answered if r["answerable"] and r["facts_found"] > 0)
-        out.append([
-            round(float(th), 2),
-            f"{sum(r['confidence'] < th for r in unanswerable)}/{len(unanswerable)}",
-            round(sum(r["confidence"] >= th for r in answerable) / len(answerable), 3),
-            round(correct / len(answered), 3) if answered else 0.0,
-            round(sum(r["facts_found"] for r in answerable if r["confidence"] >= th) / total_facts, 3),
-        ])
+        out.append(
+            [
+                round(float(th), 2),
+                f"{sum(r['confidence'] < th for r in unanswerable)}/{len(unanswerable)}",
+                round(sum(r["confidence"] >= th for r in answerable) / len(answerable), 3),
+                round(correct / len(answered), 3) if answered else 0.0,
+                round(
+                    sum(r["facts_found"] for r in answerable if r["confidence"] >= th)
+                    / total_facts,
+                    3,
+                ),
+            ]
+        )
     return out
 
 
@@ -46,7 +52,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         s: Settings = base.model_copy(update={"data_dir": Path(tmp), "index_dir": None})
         Ingestor(s).ingest_paths([PROJECT_ROOT / "corpus"], progress=False)
-        off = s.model_copy(update={"answer": s.answer.model_copy(update={"abstain_threshold": 0.0})})
+        off = s.model_copy(
+            update={"answer": s.answer.model_copy(update={"abstain_threshold": 0.0})}
+        )
         raw = evaluate_answers(Service(off))
         shipped = evaluate_answers(Service(s))
     th = s.answer.abstain_threshold
@@ -54,7 +62,8 @@ def main() -> None:
     md = stamp("python -m rag.bench.answers")
     md += (
         "\n**Method.** The bundled question set (`rag/eval/questions.jsonl`: "
-        f"{summ['answerable']} answerable, {summ['unanswerable']} unanswerable near-misses, 13 follow-ups, "
+        f"{summ['answerable']} answerable, {summ['unanswerable']} unanswerable near-misses, "
+        "13 follow-ups, "
         "worded away from the texts) run through `Service.ask`, the API's code path, with the real "
         "all-MiniLM-L6-v2. Metrics are defined in `rag/eval/answers.py`. The sentence-scoring "
         "weights and the abstention threshold were chosen on this same set (there is no other "
@@ -62,9 +71,18 @@ def main() -> None:
     )
     md += f"As shipped (abstain below evidence score {th}):\n\n"
     md += table(["metric", "value"], [[k, v] for k, v in summ.items()])
-    md += "\nAbstention calibration (one pass with abstention off; each row is what the threshold would do):\n\n"
+    md += (
+        "\nAbstention calibration (one pass with abstention off; "
+        "each row is what the threshold would do):\n\n"
+    )
     md += table(
-        ["threshold", "unanswerable abstained", "coverage of answerable", "answered with a key fact", "fact recall"],
+        [
+            "threshold",
+            "unanswerable abstained",
+            "coverage of answerable",
+            "answered with a key fact",
+            "fact recall",
+        ],
         curve(raw["questions"], np.arange(0.20, 0.46, 0.02)),
     )
     write_section("answers", md)

@@ -74,7 +74,9 @@ def gold_spans(q: EvalQuestion, service: Service) -> dict[str, list[tuple[int, i
     return spans
 
 
-def judge(q: EvalQuestion, resp: AnswerResponse, service: Service, latency_ms: float) -> QuestionResult:
+def judge(
+    q: EvalQuestion, resp: AnswerResponse, service: Service, latency_ms: float
+) -> QuestionResult:
     snap = service.snapshot()
     alts = q.fact_alternatives()
     found = [a for a in alts if fact_found(a, resp.answer)] if not resp.abstained else []
@@ -128,7 +130,9 @@ def summarise(results: list[QuestionResult]) -> dict[str, Any]:
     }
 
 
-def evaluate_answers(service: Service, path: Path | None = None, *, generator: str | None = None) -> dict[str, Any]:
+def evaluate_answers(
+    service: Service, path: Path | None = None, *, generator: str | None = None
+) -> dict[str, Any]:
     questions = load_questions(path)
     results = []
     service.ask("warm-up", history=[])  # load the model outside the timings

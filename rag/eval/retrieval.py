@@ -170,7 +170,7 @@ def evaluate_beir(
     def candidates(qids: list[str]) -> tuple[dict[str, Candidates], list[float]]:
         out: dict[str, Candidates] = {}
         times: list[float] = []
-        for q in tqdm(qids, desc=f"queries", disable=not progress):
+        for q in tqdm(qids, desc="queries", disable=not progress):
             t = time.perf_counter()
             scored = retriever.score(queries[q])
             times.append(time.perf_counter() - t)
@@ -185,19 +185,25 @@ def evaluate_beir(
     tune_c, _ = candidates([q for q in tune_qrels if q in queries]) if tune_qrels else ({}, [])
 
     def run(cands: dict[str, Candidates], method: str, alpha: float = 0.5) -> dict[str, list[str]]:
-        return {q: rank_docs(c, fuse(c, method, alpha, s.retrieval.rrf_k)) for q, c in cands.items()}
+        return {
+            q: rank_docs(c, fuse(c, method, alpha, s.retrieval.rrf_k)) for q, c in cands.items()
+        }
 
     tuning = []
     best_alpha = s.retrieval.alpha
     if tune_c:
         for a in ALPHAS:
-            tuning.append({"alpha": a, "ndcg@10": metrics(run(tune_c, "convex", a), tune_qrels)["ndcg@10"]})
+            tuning.append(
+                {"alpha": a, "ndcg@10": metrics(run(tune_c, "convex", a), tune_qrels)["ndcg@10"]}
+            )
         best_alpha = max(tuning, key=lambda r: r["ndcg@10"])["alpha"]
     rows = {
         "bm25": metrics(run(test_c, "bm25"), qrels),
         "dense": metrics(run(test_c, "dense"), qrels),
         "hybrid_rrf": metrics(run(test_c, "rrf"), qrels),
-        f"hybrid_convex(alpha={s.retrieval.alpha})": metrics(run(test_c, "convex", s.retrieval.alpha), qrels),
+        f"hybrid_convex(alpha={s.retrieval.alpha})": metrics(
+            run(test_c, "convex", s.retrieval.alpha), qrels
+        ),
         "hybrid": metrics(run(test_c, "convex", best_alpha), qrels),
     }
     lat = np.array(latencies) * 1000
