@@ -1,0 +1,107 @@
+"""Embedders: the hash fake behaves like an embedding, the cache embeds each text once,
+the factory picks by name, and the bundled model loads offline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.embed import (
+    CachedEmbedder,
+    EmbeddingCache,
+    HashEmbedder,
+    SentenceTransformerEmbedder,
+    make_embedder,
+)
+from rag.settings import EmbeddingSettings
+
+QUESTION = "which cities are high-tech innovators?"
+RELATED = "High technology innovators include Coventry and Derby."
+UNRELATED = "Nottingham gets a venture capital fund."
+
+
+class CountingEmbedder:
+    """A hash embedder that records every text it is asked to embed."""
+
+    def __init__(self) -> None:
+        self.inner = HashEmbedder(dim=32)
+        self.model_id = "counting-32"
+        self.dim = 32
+        self.seen: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.seen.extend(texts)
+        return self.inner.embed(texts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(st.text(max_size=80), min_size=1, max_size=8))
+def test_hash_vectors_are_unit_length_and_deterministic(texts: list[str]) -> None:
+    a = HashEmbedder().embed(texts)
+    b = HashEmbedder().embed(list(reversed(texts)))[::-1]
+    assert a.shape == (len(texts), 384) and a.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_hash_related_texts_are_closer_than_unrelated() -> None:
+    q, rel, unrel = HashEmbedder().embed([QUESTION, RELATED, UNRELATED])
+    assert q @ rel > q @ unrel
+    assert HashEmbedder().embed([]).shape == (0, 384)
+
+
+def test_cache_embeds_each_distinct_text_once(tmp_path: Path) -> None:
+    inner = CountingEmbedder()
+    emb = CachedEmbedder(inner, EmbeddingCache(tmp_path / "cache.sqlite"))
+    first = emb.embed(["a city", "a fund", "a city"])
+    assert sorted(inner.seen) == ["a city", "a fund"] and emb.computed == 2
+    second = emb.embed(["a fund", "new text", "a city"])
+    assert inner.seen.count("a city") == 1 and inner.seen.count("a fund") == 1
+    assert emb.computed == 3
+    np.testing.assert_array_equal(second[0], first[1])
+    np.testing.assert_array_equal(second[2], first[0])
+    np.testing.assert_array_equal(second, inner.inner.embed(["a fund", "new text", "a city"]))
+    assert emb.embed([]).shape == (0, 32)
+
+
+def test_cache_survives_a_new_process_and_keys_by_model(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    CachedEmbedder(CountingEmbedder(), EmbeddingCache(path)).embed(["kept"])
+    again = CountingEmbedder()
+    CachedEmbedder(again, EmbeddingCache(path)).embed(["kept"])
+    assert again.seen == []
+    other = CountingEmbedder()
+    other.model_id = "another-model"
+    CachedEmbedder(other, EmbeddingCache(path)).embed(["kept"])
+    assert other.seen == ["kept"]
+
+
+def test_make_embedder_by_backend_name(tmp_path: Path) -> None:
+    plain = make_embedder(EmbeddingSettings(backend="hash", cache=False))
+    assert isinstance(plain, HashEmbedder)
+    cached = make_embedder(EmbeddingSettings(backend="hash"), cache_dir=tmp_path)
+    assert isinstance(cached, CachedEmbedder) and isinstance(cached.inner, HashEmbedder)
+    assert (tmp_path / "embeddings.sqlite").exists()
+    st_emb = make_embedder(EmbeddingSettings(threads=1, cache=False))
+    assert isinstance(st_emb, SentenceTransformerEmbedder)
+    assert st_emb._model is None  # loads lazily, on first embed
+    assert st_emb.model_id == "sentence-transformers/all-MiniLM-L6-v2"
+    bf = make_embedder(EmbeddingSettings(dtype="bfloat16", cache=False))
+    assert bf.model_id.endswith("@bfloat16")
+
+
+@pytest.mark.model
+def test_minilm_loads_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    emb = SentenceTransformerEmbedder(threads=1)
+    vecs = emb.embed([QUESTION, RELATED, UNRELATED])
+    assert emb.dim == 384 and vecs.shape == (3, 384) and vecs.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, rtol=1e-4)
+    q, rel, unrel = vecs
+    assert q @ rel > q @ unrel
