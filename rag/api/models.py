@@ -44,6 +44,7 @@ class _Request(BaseModel):
 class SearchRequest(_Request):
     query: str = Field(
         min_length=1,
+        pattern=r"\S",
         description="What to look for, in plain English (at most api.max_query_chars).",
         examples=["Which cities are high-tech innovators?"],
     )
@@ -54,6 +55,7 @@ class SearchRequest(_Request):
 class AskRequest(_Request):
     question: str = Field(
         min_length=1,
+        pattern=r"\S",
         description="The question (at most api.max_query_chars).",
         examples=["What makes a city innovative?"],
     )

@@ -67,7 +67,7 @@ def test_search_filters(client: TestClient) -> None:
     ("body", "status", "needle"),
     [
         ({"query": ""}, 422, "query"),
-        ({"query": "   "}, 400, "query: must not be blank"),
+        ({"query": " \n "}, 422, "query"),
         ({"query": "x" * 1001}, 400, "at most 1000 characters"),
         ({"query": "cities", "k": 0}, 422, "k"),
         ({"query": "cities", "k": 51}, 400, "k: at most 50"),
