@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 ABSTAIN_TEXT = "The indexed publications do not answer this. The closest passages are listed below."
 
 # Sentence score weights (tuned on the corpus question set; see BENCHMARKS.md).
-W_DENSE, W_OVERLAP, W_RANK, W_TYPE = 0.75, 0.15, 0.10, 0.10
+W_DENSE, W_OVERLAP, W_RANK, W_TYPE, W_DOC = 0.75, 0.15, 0.10, 0.10, 0.05
 KEEP_RATIO = 0.80  # keep sentences scoring at least this share of the best one
 MIN_WORDS = 4
 
@@ -272,10 +272,20 @@ class Answerer:
                 )
         return out
 
-    def score(self, question: str, query: str, sents: list[Sentence], stemmer: Any) -> None:
+    def score(
+        self, question: str, query: str, sents: list[Sentence], snapshot: IndexSnapshot
+    ) -> None:
         """Score each sentence together with its continuation, if it has one."""
         if not sents:
             return
+        stemmer = snapshot.stemmer
+        # Sentences from a document that mentions the question's names ("City Deals")
+        # are preferred over ones from a document that does not.
+        wanted = question_entities(query)
+        doc_cover = {
+            d: entity_coverage(wanted, snapshot.document_text(d).lower())
+            for d in {s.hit.chunk.doc_id for s in sents}
+        }
         link_continuations(sents)
         units = [s.text if s.follows is None else f"{s.text} {s.follows.text}" for s in sents]
         qs = [question] if query == question else [question, query]
@@ -302,6 +312,7 @@ class Answerer:
                 + W_OVERLAP * s.overlap
                 + W_RANK * rank_prior
                 + W_TYPE * s.kind_bonus
+                + W_DOC * doc_cover[s.hit.chunk.doc_id]
             )
 
     def select(self, sents: list[Sentence]) -> list[Sentence]:
@@ -353,7 +364,7 @@ class Answerer:
     ) -> AnswerResponse:
         passages = [h.to_result(i + 1) for i, h in enumerate(hits)]
         sents = self.sentences(hits, snapshot)
-        self.score(question, query, sents, snapshot.stemmer)
+        self.score(question, query, sents, snapshot)
         chosen = self.select(sents)
         conf = self.confidence(question, query, chosen, snapshot)
         if not chosen or conf < self.settings.answer.abstain_threshold:
