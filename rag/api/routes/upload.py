@@ -78,7 +78,7 @@ def _receive(upload: UploadFile, dest: Path, limit: int) -> None:
 
 
 @contextmanager
-def _staged(folder: Path) -> Iterator[list[Path]]:
+def _staged() -> Iterator[list[Path]]:
     """Temporary files made inside the block are removed however it ends."""
     made: list[Path] = []
     try:
@@ -118,7 +118,7 @@ def upload_documents(
     folder.mkdir(parents=True, exist_ok=True)
     outcomes: dict[Path, FileOutcome] = {}
     order: list[FileOutcome] = []
-    with lock, _staged(folder) as temps:
+    with lock, _staged() as temps:
         staged: dict[Path, Path] = {}  # destination -> received bytes
         for upload in files:
             name = safe_name(upload.filename)
