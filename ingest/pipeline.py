@@ -64,10 +64,16 @@ def display_path(path: Path) -> str:
 
 
 def file_hash(path: Path) -> str:
+    """sha256 of the file and of its metadata sidecar, so editing either re-indexes it."""
+    from ingest.meta import find_sidecar
+
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    sidecar = find_sidecar(path)
+    for part in (path, sidecar) if sidecar else (path,):
+        with open(part, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):  # noqa: B023 - f is bound per loop
+                h.update(block)
+        h.update(b"\0sidecar\0")
     return h.hexdigest()
 
 

@@ -53,7 +53,7 @@ class Health(BaseModel):
     model: str = ""
     generator: str = "extractive"
     generators: list[str] = Field(default_factory=lambda: ["extractive"])
-    fingerprint: dict[str, Any] = Field(default_factory=dict)
+    fingerprint: dict[str, Any] | None = None
 
 
 class DocumentInfo(BaseModel):
