@@ -10,6 +10,10 @@ citation whose quote is the document text at that sentence's offsets; the others
 are dropped from the answer and listed in ``AnswerResponse.unsupported``. A reply
 of NOT FOUND, or one of which nothing survives, abstains.
 
+Streaming sends the same verified text a sentence at a time: a sentence is checked
+as soon as the next one starts, and only a supported one is sent, so nothing
+unverified is ever shown as cited.
+
 Works with any server speaking ``POST {base_url}/chat/completions``: Ollama,
 llama.cpp's server, vLLM, or a hosted API.
 """
@@ -212,42 +216,60 @@ class Verifier:
 
     def verify(self, reply: str) -> tuple[str, list[Citation], list[str], float]:
         """Answer text with renumbered markers, its citations, dropped sentences, mean recall."""
-        parts: list[str] = []
-        citations: list[Citation] = []
-        by_span: dict[tuple[str, int, int], int] = {}
-        unsupported: list[str] = []
-        recalls: list[float] = []
+        ledger = Ledger()
         for sent in split_reply(reply):
-            found = [self.support(sent.claim, n) for n in dict.fromkeys(sent.markers)]
-            good = [s for s in found if s is not None and s.ok]
-            if not good:
-                unsupported.append(sent.text)
+            self.check(sent, ledger)
+        return ledger.result()
+
+    def check(self, sent: ReplySentence, ledger: Ledger) -> str | None:
+        """Verify one sentence into ``ledger``: its answer text with renumbered markers, or None.
+
+        Markers are numbered by first use across everything checked into the same
+        ledger, so sentences checked one at a time (while streaming) are numbered as
+        ``verify`` numbers the whole reply.
+        """
+        found = [self.support(sent.claim, n) for n in dict.fromkeys(sent.markers)]
+        good = [s for s in found if s is not None and s.ok]
+        markers: list[int] = []
+        for sup in good:
+            hit = self.hits[sup.marker - 1]
+            doc_id = hit.chunk.doc_id
+            text = self.snapshot.document_text(doc_id)
+            quote = text[sup.start : sup.end]
+            if not verify_quote(text, sup.start, sup.end, quote):
                 continue
-            markers: list[int] = []
-            for sup in good:
-                hit = self.hits[sup.marker - 1]
-                doc_id = hit.chunk.doc_id
-                text = self.snapshot.document_text(doc_id)
-                quote = text[sup.start : sup.end]
-                if not verify_quote(text, sup.start, sup.end, quote):
-                    continue
-                key = (doc_id, sup.start, sup.end)
-                if key not in by_span:
-                    by_span[key] = len(citations) + 1
-                    pages = self.snapshot.document_pages(doc_id)
-                    page = page_at(pages, sup.start) if pages else hit.chunk.page_start
-                    citations.append(
-                        citation_for(hit, by_span[key], sup.start, sup.end, quote, page)
-                    )
-                if by_span[key] not in markers:
-                    markers.append(by_span[key])
-            if not markers:
-                unsupported.append(sent.text)
-                continue
-            recalls.append(max(s.recall for s in good))
-            parts.append(sent.claim + " " + "".join(f"[{m}]" for m in markers))
-        confidence = sum(recalls) / len(recalls) if recalls else 0.0
-        return " ".join(parts), citations, unsupported, round(confidence, 4)
+            key = (doc_id, sup.start, sup.end)
+            if key not in ledger.by_span:
+                ledger.by_span[key] = len(ledger.citations) + 1
+                pages = self.snapshot.document_pages(doc_id)
+                page = page_at(pages, sup.start) if pages else hit.chunk.page_start
+                ledger.citations.append(
+                    citation_for(hit, ledger.by_span[key], sup.start, sup.end, quote, page)
+                )
+            if ledger.by_span[key] not in markers:
+                markers.append(ledger.by_span[key])
+        if not markers:
+            ledger.unsupported.append(sent.text)
+            return None
+        ledger.recalls.append(max(s.recall for s in good))
+        part = sent.claim + " " + "".join(f"[{m}]" for m in markers)
+        ledger.parts.append(part)
+        return part
+
+
+@dataclass(slots=True)
+class Ledger:
+    """What verification has produced so far: answer parts, citations, dropped sentences."""
+
+    parts: list[str] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    recalls: list[float] = field(default_factory=list)
+    by_span: dict[tuple[str, int, int], int] = field(default_factory=dict)
+
+    def result(self) -> tuple[str, list[Citation], list[str], float]:
+        confidence = sum(self.recalls) / len(self.recalls) if self.recalls else 0.0
+        return " ".join(self.parts), self.citations, self.unsupported, round(confidence, 4)
 
 
 # -- the endpoint ------------------------------------------------------------------
@@ -322,11 +344,19 @@ class OpenAIGenerator:
         history: Sequence[ChatMessage],
         snapshot: IndexSnapshot,
     ) -> Iterator[tuple[str, Any]]:
-        """("token", text) for each piece as the endpoint sends it, then ("final", AnswerResponse).
+        """("token", "<sentence> [n] ") for each verified sentence, then ("final", AnswerResponse).
 
-        Tokens are the model's raw words, before verification; the final answer replaces them.
+        The model's deltas are buffered, never passed on. A sentence is complete once a
+        later one has started (or the stream has ended); it is then verified at once
+        and sent only if supported, with its markers numbered as in the final answer's
+        citations. Unsupported sentences are never sent; they are listed in
+        ``final.unsupported``. The final answer is exactly the sent pieces joined, stripped.
         """
-        pieces: list[str] = []
+        verifier = Verifier(hits, snapshot)
+        ledger = Ledger()
+        buffer = ""
+        done = 0  # reply sentences checked so far
+        abstain = False
         try:
             with (
                 self._http() as client,
@@ -345,22 +375,48 @@ class OpenAIGenerator:
                 else:
                     events = self._events(resp.iter_lines())
                 for piece in events:
-                    pieces.append(piece)
-                    yield "token", piece
+                    buffer += piece
+                    if abstain:
+                        continue
+                    view = _settled(buffer)
+                    complete = split_reply(view)[:-1]
+                    if complete and not done and _NOT_FOUND.match(view):
+                        abstain = True  # decided only once the first sentence is whole
+                        continue
+                    for sent in complete[done:]:
+                        part = verifier.check(sent, ledger)
+                        if part is not None:
+                            yield "token", part + " "
+                    done = max(done, len(complete))
         except httpx.HTTPError as e:
             raise self._fail(_describe(e, self.settings.openai_timeout_s)) from e
-        yield "final", self.response(question, query, hits, snapshot, "".join(pieces))
+        reply = _THINK.sub("", buffer).strip()
+        if not abstain and reply and not _NOT_FOUND.match(reply):
+            for sent in split_reply(reply)[done:]:
+                part = verifier.check(sent, ledger)
+                if part is not None:
+                    yield "token", part + " "
+        yield "final", self._build(question, query, hits, ledger.result())
 
     def response(
         self, question: str, query: str, hits: Sequence[Hit], snapshot: IndexSnapshot, reply: str
     ) -> AnswerResponse:
         """The verified answer for the model's ``reply``."""
-        passages = [h.to_result(i + 1) for i, h in enumerate(hits)]
-        rewritten = query if query != question else None
         reply = _THINK.sub("", reply).strip()
         verified: tuple[str, list[Citation], list[str], float] = ("", [], [], 0.0)
         if reply and not _NOT_FOUND.match(reply):
             verified = Verifier(hits, snapshot).verify(reply)
+        return self._build(question, query, hits, verified)
+
+    def _build(
+        self,
+        question: str,
+        query: str,
+        hits: Sequence[Hit],
+        verified: tuple[str, list[Citation], list[str], float],
+    ) -> AnswerResponse:
+        passages = [h.to_result(i + 1) for i, h in enumerate(hits)]
+        rewritten = query if query != question else None
         text, citations, unsupported, confidence = verified
         if unsupported:
             log.info(
@@ -463,6 +519,23 @@ class OpenAIGenerator:
         )
 
 
+def _settled(buffer: str) -> str:
+    """The part of a partial reply whose sentence boundaries are final.
+
+    Closed ``<think>`` blocks are removed, and the text is cut before an unclosed
+    ``<think>`` or an unclosed ``[`` (a marker still arriving, which may belong to
+    the sentence before it).
+    """
+    view = _THINK.sub("", buffer)
+    think = view.find("<think>")
+    if think >= 0:
+        view = view[:think]
+    bracket = view.rfind("[")
+    if bracket > view.rfind("]"):
+        view = view[:bracket]
+    return view.strip()
+
+
 def _describe(err: httpx.HTTPError, timeout: float) -> str:
     if isinstance(err, httpx.ConnectError):
         return f"could not connect ({err})"
@@ -476,6 +549,7 @@ __all__ = [
     "MIN_SHARED_WORDS",
     "SUPPORT_RECALL",
     "OpenAIGenerator",
+    "Ledger",
     "Verifier",
     "amounts",
     "content_words",

@@ -148,28 +148,121 @@ def test_not_found_abstains(service: Service, stub: Any, reply: str) -> None:
 
 
 # -- streaming ------------------------------------------------------------------------
-def test_stream_yields_tokens_as_they_arrive_then_a_verified_answer(
+BOTH_Q = "Which cities are high technology innovators, and what fund does Nottingham get?"
+
+
+def words_after(first: str) -> Callable[[str], list[str]]:
+    """Stream the reply up to and including ``first`` as one piece, then word by word."""
+
+    def split(reply: str) -> list[str]:
+        k = reply.index(first) + len(first)
+        return [reply[:k], *re.findall(r"\S+\s*|\s+", reply[k:])]
+
+    return split
+
+
+def run_stream(service: Service, question: str) -> tuple[list[str], AnswerResponse]:
+    events = list(service.ask_stream(question, generator="openai"))
+    kind, final = events[-1]
+    assert kind == "final" and all(k == "token" for k, _ in events[:-1])
+    return [text for _, text in events[:-1]], final
+
+
+def test_stream_sends_each_verified_sentence_before_the_reply_ends(
     service: Service, stub: Any
 ) -> None:
+    def reply(body: dict[str, Any]) -> str:
+        city, fund = passage_with(body, "Warrington"), passage_with(body, "£45")
+        return f"{CITIES} [{city}]. Nottingham gets £90 million [{fund}]. {FUND} [{fund}]."
+
     gate = threading.Event()
-    stub.script.gate = gate
-    stub.script.reply = lambda body: (
-        f"{CITIES} [{passage_with(body, 'Warrington')}]. Nottingham gets £90 million [1]."
-    )
-    events = service.ask_stream(CITIES_Q, generator="openai")
-    first = next(events)  # the stub holds back the rest until the gate opens
+    stub.script.reply, stub.script.gate = reply, gate
+    # The first piece holds the first sentence and the start of the second; the stub
+    # sends nothing more until the gate opens, so the first event must not need it.
+    stub.script.split = words_after(". Nottingham ")
+    events = service.ask_stream(BOTH_Q, generator="openai")
+    first = next(events)
     gate.set()
     rest = list(events)
-    assert not stub.script.gate_timed_out, "the first token waited for the whole reply"
+    assert not stub.script.gate_timed_out, "the first sentence waited for the whole reply"
+    assert first == ("token", f"{CITIES}. [1] ")
     tokens = [first[1]] + [text for kind, text in rest if kind == "token"]
-    assert first[0] == "token" and tokens[0] == "High "
-    assert "".join(tokens) == stub.script.reply(stub.requests[0].body)
+    assert tokens == [f"{CITIES}. [1] ", f"{FUND}. [2] "]
     kind, final = rest[-1]
     assert kind == "final" and [k for k, _ in rest[:-1]] == ["token"] * (len(rest) - 1)
-    assert final.answer == f"{CITIES}. [1]"
-    assert final.unsupported == ["Nottingham gets £90 million [1]."]
+    assert "".join(tokens).strip() == final.answer == f"{CITIES}. [1] {FUND}. [2]"
+    fund = passage_with(stub.requests[0].body, "£45")
+    assert final.unsupported == [f"Nottingham gets £90 million [{fund}]."]
+    assert not any("£90" in t or "Nottingham gets" in t for t in tokens)
+    assert [c.marker for c in final.citations] == [1, 2]
+    assert "Warrington" in final.citations[0].quote and "£45" in final.citations[1].quote
     assert_quotes_exact(service, final)
     assert stub.requests[0].body["stream"] is True
+
+
+REPLIES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "markers-after-the-stop": lambda b: (
+        f"{FUND}. [{passage_with(b, '£45')}] Nottingham is the best. "
+        f"[{passage_with(b, '£45')}] {CITIES}. [{passage_with(b, 'Warrington')}]"
+    ),
+    "two-markers-one-wrong": lambda b: (
+        f"{CITIES} [{passage_with(b, 'Warrington')}, "
+        f"{passage_with(b, 'Warrington', present=False)}]. {FUND} [{passage_with(b, '£45')}]."
+    ),
+    "unsupported-first": lambda b: (
+        f"The fund was set up in 1999 [{passage_with(b, '£45')}].\n\n"
+        f"{FUND} [{passage_with(b, '£45')}]. {CITIES} [{passage_with(b, 'Warrington')}]"
+    ),
+    "same-span-twice": lambda b: (
+        f"{FUND} [{passage_with(b, '£45')}]. {FUND} [{passage_with(b, '£45')}]."
+    ),
+    "think-first": lambda b: (
+        f"<think>Coventry is great [1]. Nottingham receives £90 million [2].</think>"
+        f"{CITIES} [{passage_with(b, 'Warrington')}]."
+    ),
+}
+
+
+@pytest.mark.parametrize("split", ["chars", "words"])
+@pytest.mark.parametrize("name", list(REPLIES))
+def test_stream_matches_the_non_streamed_answer(
+    service: Service, stub: Any, name: str, split: str
+) -> None:
+    stub.script.reply = REPLIES[name]
+    stub.script.split = list if split == "chars" else None  # one character per delta: worst case
+    tokens, final = run_stream(service, BOTH_Q)
+    whole = service.ask(BOTH_Q, generator="openai")
+    assert "".join(tokens).strip() == final.answer == whole.answer
+    assert final.citations == whole.citations and final.unsupported == whole.unsupported
+    assert final.confidence == whole.confidence and not final.abstained
+    assert all(t.endswith("] ") for t in tokens)  # whole sentences, each with its markers
+    for dropped in final.unsupported:
+        claim = re.sub(r"\s*\[[^\]]*\]", "", dropped).rstrip(".")
+        assert not any(claim in t for t in tokens), f"unsupported {claim!r} was streamed"
+    assert "Coventry is great" not in "".join(tokens)
+    assert_quotes_exact(service, final)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "NOT FOUND",
+        "Not found. High technology innovators include Coventry [1].",
+        "<think>Coventry is one [1]. Derby too [1].</think>NOT FOUND",
+        "Nottingham receives £90 million [1]. Nottingham is the best [1].",
+    ],
+    ids=["not-found", "not-found-then-text", "think-then-not-found", "nothing-supported"],
+)
+@pytest.mark.parametrize("split", ["chars", "words"])
+def test_stream_that_abstains_sends_no_tokens(
+    service: Service, stub: Any, reply: str, split: str
+) -> None:
+    stub.script.reply = reply
+    stub.script.split = list if split == "chars" else None
+    tokens, final = run_stream(service, FUND_Q)
+    assert tokens == []
+    assert final.abstained and final.answer == ABSTAIN_TEXT and final.citations == []
+    assert final.unsupported == service.ask(FUND_Q, generator="openai").unsupported
 
 
 # -- the request ----------------------------------------------------------------------
