@@ -67,9 +67,17 @@ def sidebar(client: ApiClient, health: Health | None) -> dict:
 
 
 def passage_card(
-    client: ApiClient, marker: str, passage: SearchResult, body_html: str, kind: str | None = None
+    client: ApiClient,
+    marker: str,
+    passage: SearchResult,
+    body_html: str,
+    kind: str | None = None,
+    quote: str | None = None,
 ) -> None:
-    label = f"{marker}{passage.title} — {render.page_label(passage.page, passage.page_end)}"
+    where = render.page_label(passage.page, passage.page_end)
+    # Several citations often share a publication: lead with what each one quotes.
+    head = f"“{render.shorten(quote, 70)}” — " if quote else ""
+    label = f"{marker}{head}{passage.title}" + (f", {where}" if passage.page else "")
     with st.expander(label):
         line = render.source_line(
             passage.date, passage.authors, render.page_label(passage.page, passage.page_end)
@@ -117,7 +125,7 @@ def citation_card(client: ApiClient, citation: Citation, passages: list[SearchRe
             "authors": citation.authors or passage.authors,
         }
     )
-    passage_card(client, f"[{citation.marker}] ", passage, body)
+    passage_card(client, f"[{citation.marker}] ", passage, body, quote=citation.quote)
 
 
 def show_answer(client: ApiClient, response: AnswerResponse, slot=None) -> None:

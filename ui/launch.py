@@ -25,6 +25,7 @@ def command(port: int, api_url: str, host: str = "127.0.0.1") -> list[str]:
         "--server.address", host,
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal",  # no "Deploy" button for readers
     ]  # fmt: skip
 
 

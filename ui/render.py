@@ -78,6 +78,15 @@ def page_label(page: int | None, page_end: int | None = None) -> str:
     return f"p. {page}"
 
 
+def shorten(text: str, limit: int) -> str:
+    """One line of at most ``limit`` characters, cut at a word with an ellipsis."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1].rsplit(" ", 1)[0]
+    return f"{cut}…"
+
+
 def format_authors(authors: list[str]) -> str:
     if not authors:
         return ""

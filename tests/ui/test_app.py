@@ -204,7 +204,10 @@ def test_answer_streams_with_cities_and_a_checkable_citation(api: FakeApi) -> No
         assert city in text
     assert "[1]" in text
     (card,) = at.expander
-    assert card.label == "[1] Streets Ahead: what makes a city innovative? — p. 3"
+    assert card.label == (
+        "[1] “The include Coventry, Derby, Northampton, Preston and…” — "
+        "Streets Ahead: what makes a city innovative?, p. 3"
+    )
     card_text = "\n".join(m.value for m in card.markdown)
     assert f"<mark>{CITIES_SENTENCE}</mark>" in card_text
     assert "High technology innovators" in card_text  # the passage around the quote
