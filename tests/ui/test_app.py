@@ -368,6 +368,7 @@ def test_launch_command_runs_this_app_headless() -> None:
         "--server.address": "0.0.0.0",
         "--server.headless": "true",
         "--browser.gatherUsageStats": "false",
+        "--client.toolbarMode": "minimal",
     }
     env = launch.environment("http://api.test:9000")
     assert env["RAG_UI__API_URL"] == "http://api.test:9000"
