@@ -30,8 +30,11 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 class Embedder(Protocol):
     """Maps texts to unit-length float32 vectors of size ``dim``."""
 
-    model_id: str
-    dim: int
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -208,7 +211,7 @@ class CachedEmbedder:
         self.computed = 0
 
     @property
-    def dim(self) -> int:  # type: ignore[override]
+    def dim(self) -> int:
         return self.inner.dim
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

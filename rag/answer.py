@@ -377,7 +377,8 @@ class Answerer:
                 rewritten_query=query if query != question else None,
                 confidence=round(conf, 4),
             )
-        citations, parts = [], []
+        citations: list[Citation] = []
+        parts: list[str] = []
         for s in chosen:
             doc_text = snapshot.document_text(s.hit.chunk.doc_id)
             if not verify_quote(doc_text, s.start, s.end, s.text):  # never show an unchecked quote

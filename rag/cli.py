@@ -48,7 +48,7 @@ def _filters(
     try:
         f = Filters(
             date_from=date_from, date_to=date_to, author=author, doc_ids=doc or None, kind=kind
-        )  # type: ignore[arg-type]
+        )
     except ValueError as exc:
         raise InvalidRequest("--filter", str(exc).splitlines()[0]) from exc
     return None if f.is_empty() else f

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from rag.schemas import ChatMessage
 
 _OPENERS = re.compile(r"^\s*(and|but|so|also|what about|how about|then|or)\b", re.I)
+# Pronouns only: a definite description ("the City Deals", "the report on skills")
+# is usually self-contained.
 _ANAPHORA = re.compile(
-    r"\b(it|its|they|them|their|theirs|that|those|these|this|there|he|she|his|her|him|"
-    r"the report|the city|the cities|the fund|the deal|the deals|the same)\b",
+    r"\b(it|its|they|them|their|theirs|that|those|these|this|there|he|she|his|her|him)\b",
     re.I,
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-/]+|\d[\d,.%£]*")
@@ -38,7 +39,7 @@ def needs_context(question: str) -> bool:
     """Does the question lean on an earlier turn?"""
     if _OPENERS.search(question) or _ANAPHORA.search(question):
         return True
-    return len(content_words(question)) <= 2
+    return len(content_words(question)) <= 1
 
 
 def rewrite_query(question: str, history: Sequence[ChatMessage], *, turns: int = 2) -> str:

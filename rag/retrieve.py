@@ -101,7 +101,8 @@ class Retriever:
             return {}
         params = None
         if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            # faiss' stubs omit SearchParameters' keyword arguments
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
         ivf = (
             faiss.try_extract_index_ivf(index) if hasattr(faiss, "try_extract_index_ivf") else None
         )

@@ -140,6 +140,14 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     return db
 
 
+def _bm25s() -> Any:
+    """bm25s, imported lazily; it sets its own logger to DEBUG on import, so quiet it."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 def _bm25_tokenizer() -> Any:
     import Stemmer
 
@@ -148,9 +156,7 @@ def _bm25_tokenizer() -> Any:
 
 def bm25_tokenize(texts: Sequence[str], stemmer: Any) -> list[list[str]]:
     """Lower-cased, English-stopword-free, Snowball-stemmed tokens (bm25s)."""
-    import bm25s
-
-    out = bm25s.tokenize(
+    out = _bm25s().tokenize(
         list(texts), stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False
     )
     return [list(t) for t in out]
@@ -160,9 +166,9 @@ class IndexSnapshot:
     """One generation of the index, loaded for reading. Immutable; safe across threads."""
 
     def __init__(self, gen_dir: Path) -> None:
-        import bm25s
         import faiss
 
+        bm25s = _bm25s()
         self.gen_dir = gen_dir
         self.manifest: dict[str, Any] = json.loads((gen_dir / "manifest.json").read_text())
         self.fingerprint: dict[str, Any] = self.manifest["fingerprint"]
@@ -204,7 +210,10 @@ class IndexSnapshot:
                 part,
             )
             for r in rows:
-                out[r[0]] = ChunkRow(*r[:11], authors=tuple(json.loads(r[11])))
+                out[r[0]] = ChunkRow(
+                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                    authors=tuple(json.loads(r[11])),
+                )  # fmt: skip
         return out
 
     def chunk_ids_for(self, where: str, args: Sequence[Any]) -> np.ndarray:
@@ -234,7 +243,13 @@ class IndexSnapshot:
     @staticmethod
     def _doc_row(r: tuple[Any, ...]) -> DocumentRow:
         return DocumentRow(
-            *r[:7],
+            doc_id=r[0],
+            path=r[1],
+            source=r[2],
+            content_hash=r[3],
+            kind=r[4],
+            title=r[5],
+            date=r[6],
             authors=tuple(json.loads(r[7])),
             publisher=r[8],
             doc_type=r[9],
@@ -296,7 +311,7 @@ class IndexWriter:
     def remove_document(self, doc_id: str) -> None:
         ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
         if ids:
-            self.vectors.remove_ids(np.array(ids, dtype=np.int64))
+            self.vectors.remove_ids(np.array(ids, dtype=np.int64))  # type: ignore[arg-type]
         self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
         self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
         self.changed = True
@@ -345,7 +360,7 @@ class IndexWriter:
         self.changed = True
 
     def _write_bm25(self) -> None:
-        import bm25s
+        bm25s = _bm25s()
 
         rows = self.db.execute(
             "SELECT c.id, d.title, c.text FROM chunks c JOIN documents d USING (doc_id) "

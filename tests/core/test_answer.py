@@ -111,11 +111,6 @@ def test_self_contained_questions_are_left_alone(question: str) -> None:
     assert rewrite_query("and them?", []) == "and them?"  # nothing to fold in
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the anaphora pattern's 'the city' matches 'the City Deals', so a "
-    "self-contained question gets the previous topic appended (rag/followup.py)",
-)
 def test_a_proper_name_starting_with_the_city_is_not_anaphora() -> None:
     assert rewrite_query("What did Bristol get in the City Deals?", FIRST) == (
         "What did Bristol get in the City Deals?"

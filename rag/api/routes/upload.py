@@ -123,15 +123,25 @@ def upload_documents(
         for upload in files:
             name = safe_name(upload.filename)
             if name is None or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-                order.append(FileOutcome(path=upload.filename or "", status="failed", reason=(
-                    f"unsupported file name or type; supported: {', '.join(SUPPORTED_SUFFIXES)}"
-                )))
+                order.append(
+                    FileOutcome(
+                        path=upload.filename or "",
+                        status="failed",
+                        reason=(
+                            "unsupported file name or type; supported: "
+                            + ", ".join(SUPPORTED_SUFFIXES)
+                        ),
+                    )
+                )
                 continue
             if folder / name in staged:
-                order.append(FileOutcome(
-                    path=f"{UPLOADS}/{name}", status="failed",
-                    reason="another file in this upload has the same name; send it separately",
-                ))
+                order.append(
+                    FileOutcome(
+                        path=f"{UPLOADS}/{name}",
+                        status="failed",
+                        reason="another file in this upload has the same name; send it separately",
+                    )
+                )
                 continue
             tmp = _tmp(folder, name, "upload")
             temps.append(tmp)
@@ -177,7 +187,7 @@ def _apply(summary: IngestSummary, outcomes: dict[Path, FileOutcome]) -> set[Pat
         shown = display_path(dest)
         for status in ("added", "updated", "unchanged"):
             if shown in getattr(summary, status):
-                outcome.status = status  # type: ignore[assignment]
+                outcome.status = status
                 outcome.doc_id = make_doc_id(str(dest))
                 ok.add(dest)
                 break
