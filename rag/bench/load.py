@@ -196,7 +196,9 @@ def main(argv: list[str] | None = None) -> None:
     md += (
         f"\n**Conclusion.** One server process sustains {results['/search']['rps']:.0f} searches/s "
         f"and {results['/ask']['rps']:.0f} answers/s with {args.clients} clients, {errs} errors, "
-        f"in {rss:.0f} MiB.\n"
+        f"in {rss:.0f} MiB. This is the small bundled corpus with repeated questions (cached "
+        "query vectors): an upper bound on throughput, not the cost of a new question over a "
+        "large index (see the latency section).\n"
     )
     write_section("load", md)
     print(md)
