@@ -69,7 +69,11 @@ class RetrievalSettings(BaseModel):
         "min-max normalised scores, reciprocal rank fusion, or one of them alone.",
     )
     alpha: float = Field(
-        0.5, ge=0.0, le=1.0, description="Weight of the dense score in convex fusion."
+        0.45,
+        ge=0.0,
+        le=1.0,
+        description="Weight of the dense score in convex fusion (0.45: best on SciFact's "
+        "train split; see BENCHMARKS.md).",
     )
     rrf_k: int = Field(60, ge=1, description="The k constant of reciprocal rank fusion.")
     candidates: int = Field(
