@@ -177,6 +177,7 @@ def compare(base: Settings, model: Any, run: Callable[[Any], Any], reps: int) ->
 
 def bench_ingest(args: argparse.Namespace) -> None:
     from ingest.embed import SentenceTransformerEmbedder
+    from ingest.pipeline import EMBED_BATCH_CHUNKS
     from rag.eval.retrieval import beir_documents
 
     base = get_settings()
@@ -233,7 +234,8 @@ def bench_ingest(args: argparse.Namespace) -> None:
         "starts empty and every chunk is embedded. *Pipeline* is the product's `Ingestor` "
         "end to end "
         "(scan, hash, load and clean, chunk with the model's tokenizer, embed in batches of "
-        f"{256} chunks through the SQLite cache, write SQLite + FAISS + BM25, fsync, publish). "
+        f"{EMBED_BATCH_CHUNKS} chunks through the SQLite cache, write SQLite + FAISS + BM25, "
+        "fsync, publish). "
         "*Plain* is `SentenceTransformer.encode(texts, batch_size=32)` on exactly the texts the "
         "pipeline sent to the model (`title\\ntext`), with the same loaded all-MiniLM-L6-v2 "
         f"(float32), {threads} torch thread(s), run back to back with the pipeline "
