@@ -178,6 +178,7 @@ def ask(client: ApiClient, question: str, turns: list[state.Turn], options: dict
 
 def main() -> None:
     st.set_page_config(page_title="Work Foundation publications", page_icon="📚")
+    state.navigation()
     client = state.get_client()
     health, problem = state.check_health(client)
     options = sidebar(client, health)

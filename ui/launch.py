@@ -26,6 +26,7 @@ def command(port: int, api_url: str, host: str = "127.0.0.1") -> list[str]:
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "minimal",  # no "Deploy" button for readers
+        "--client.showSidebarNavigation", "false",  # state.navigation() names the pages
     ]  # fmt: skip
 
 

@@ -33,6 +33,13 @@ class Turn:
 
 
 @st.cache_resource(show_spinner=False)
+def navigation() -> None:
+    """Sidebar links with readable names (Streamlit's own would call the chat page "app")."""
+    st.sidebar.page_link("app.py", label="Ask a question")
+    st.sidebar.page_link("pages/1_Publications.py", label="Publications")
+    st.sidebar.divider()
+
+
 def _default_client(api_url: str, timeout_s: float) -> ApiClient:
     return ApiClient(api_url, timeout_s)
 

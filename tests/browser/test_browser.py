@@ -193,5 +193,7 @@ def test_question_answered_with_citations_in_chromium(ui_url: str) -> None:
 
     assert not _missing(text), f"missing {_missing(text)} in the page:\n{text[:4000]}"
     assert "Searching the publications" not in text
-    README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(SCREENSHOT, README_SCREENSHOT)
+    # A test run must not change tracked files: refresh the README's picture only on request.
+    if os.environ.get("RAG_UPDATE_SCREENSHOT") == "1":
+        README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SCREENSHOT, README_SCREENSHOT)

@@ -369,6 +369,7 @@ def test_launch_command_runs_this_app_headless() -> None:
         "--server.headless": "true",
         "--browser.gatherUsageStats": "false",
         "--client.toolbarMode": "minimal",
+        "--client.showSidebarNavigation": "false",
     }
     env = launch.environment("http://api.test:9000")
     assert env["RAG_UI__API_URL"] == "http://api.test:9000"

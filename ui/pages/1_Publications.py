@@ -93,6 +93,7 @@ def upload_form(client: ApiClient) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="Publications", page_icon="📚")
+    state.navigation()
     client = state.get_client()
     st.title("Publications")
     table = st.container()  # filled last, so an upload shows up in the table at once
