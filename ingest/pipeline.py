@@ -30,7 +30,7 @@ from rag.store import IndexStore, IndexWriter
 
 log = logging.getLogger(__name__)
 
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2
 # Chunks sent to the model together: length sorting across more texts wastes less padding.
 EMBED_BATCH_CHUNKS = 1024
 
@@ -46,6 +46,8 @@ def fingerprint(settings: Settings, embedder: Embedder) -> dict[str, Any]:
         "max_tokens": settings.chunking.max_tokens,
         "overlap_tokens": settings.chunking.overlap_tokens,
         "include_title": settings.embedding.include_title,
+        "bm25_k1": settings.retrieval.bm25_k1,
+        "bm25_b": settings.retrieval.bm25_b,
     }
 
 

@@ -69,11 +69,24 @@ class RetrievalSettings(BaseModel):
         "min-max normalised scores, reciprocal rank fusion, or one of them alone.",
     )
     alpha: float = Field(
-        0.45,
+        0.5,
         ge=0.0,
         le=1.0,
-        description="Weight of the dense score in convex fusion (0.45: best on SciFact's "
-        "train split; see BENCHMARKS.md).",
+        description="Weight of the dense score in convex fusion (0.5: best on SciFact's "
+        "train split with the BM25 parameters below; see BENCHMARKS.md).",
+    )
+    bm25_k1: float = Field(
+        0.9,
+        gt=0.0,
+        description="BM25 term-frequency saturation (chosen on SciFact train). Stored with "
+        "the index: changing it needs `rag ingest --rebuild`.",
+    )
+    bm25_b: float = Field(
+        0.4,
+        ge=0.0,
+        le=1.0,
+        description="BM25 length normalisation (chosen on SciFact train). Stored with the "
+        "index: changing it needs `rag ingest --rebuild`.",
     )
     rrf_k: int = Field(60, ge=1, description="The k constant of reciprocal rank fusion.")
     candidates: int = Field(

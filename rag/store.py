@@ -373,7 +373,10 @@ class IndexWriter:
             # The title is indexed with every chunk: a light field weighting that
             # lets a passage match its publication's subject.
             tokens = bm25_tokenize([f"{r[1]}\n{r[2]}" for r in rows], _bm25_tokenizer())
-            retriever = bm25s.BM25()
+            retriever = bm25s.BM25(
+                k1=float(self.fingerprint.get("bm25_k1", 1.5)),
+                b=float(self.fingerprint.get("bm25_b", 0.75)),
+            )
             retriever.index(tokens, show_progress=False)
             retriever.save(str(bm25_dir), show_progress=False)
         np.save(bm25_dir / "ids.npy", ids)

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from ingest.pipeline import Ingestor
 from ingest.records import DocMeta, Document
-from rag.errors import InvalidRequest
+from rag.errors import IndexMismatch, InvalidRequest
 from rag.retrieve import Retriever, minmax
 from rag.settings import Settings
 from rag.store import IndexStore
@@ -153,7 +153,15 @@ def evaluate_beir(
     ingestor = Ingestor(s, store=IndexStore(index_dir))
     t0 = time.perf_counter()
     n_docs = sum(1 for _ in read_jsonl(folder / "corpus.jsonl"))
-    summary = ingestor.ingest_documents(beir_documents(folder), progress=progress, total=n_docs)
+    try:
+        ingestor.store.open(ingestor.fingerprint) if ingestor.store.exists() else None
+        rebuild = False
+    except IndexMismatch:  # a derived index: rebuild it (the embedding cache keeps that cheap)
+        log.warning("rebuilding %s for the current settings", index_dir)
+        rebuild = True
+    summary = ingestor.ingest_documents(
+        beir_documents(folder), progress=progress, total=n_docs, rebuild=rebuild
+    )
     index_s = time.perf_counter() - t0
     snapshot = ingestor.store.open(ingestor.fingerprint)
     retriever = Retriever(snapshot, ingestor.embedder, s.retrieval)
