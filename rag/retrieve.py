@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.embed import Embedder
+from rag import vectors
 from rag.schemas import Filters, SearchResult
 from rag.settings import RetrievalSettings
 from rag.store import ChunkRow, IndexSnapshot, bm25_tokenize
@@ -94,20 +95,10 @@ class Retriever:
         return self.snapshot.chunk_ids_for(where, args)
 
     def _dense(self, qvec: np.ndarray, n: int, allowed: np.ndarray | None) -> dict[int, float]:
-        import faiss
-
         index = self.snapshot.vectors
         if index.ntotal == 0 or n <= 0:
             return {}
-        params = None
-        if allowed is not None:
-            # faiss' stubs omit SearchParameters' keyword arguments
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
-        ivf = (
-            faiss.try_extract_index_ivf(index) if hasattr(faiss, "try_extract_index_ivf") else None
-        )
-        if ivf is not None:
-            ivf.nprobe = self.settings.ivf_nprobe
+        params = vectors.search_params(index, allowed, self.settings.ivf_nprobe)
         scores, ids = index.search(qvec[None, :], min(n, index.ntotal), params=params)
         return {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
 

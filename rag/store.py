@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from ingest.records import Chunk, DocMeta, Document, PageSpan
+from rag import vectors as layouts
 from rag.errors import IndexBusy, IndexMismatch, IndexMissing, NotFound
 
 log = logging.getLogger(__name__)
@@ -287,11 +288,22 @@ class IndexSnapshot:
 class IndexWriter:
     """Changes to a private copy of the live generation; ``commit`` publishes them."""
 
-    def __init__(self, store: IndexStore, base: Path | None, fingerprint: dict[str, Any], dim: int):
+    def __init__(
+        self,
+        store: IndexStore,
+        base: Path | None,
+        fingerprint: dict[str, Any],
+        dim: int,
+        *,
+        index_type: str = "flat",
+        ivf_threshold: int = 100_000,
+    ):
         import faiss
 
         self.store = store
         self.fingerprint = fingerprint
+        self.index_type = index_type
+        self.ivf_threshold = ivf_threshold
         self.dir = store.root / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}.tmp"
         self.dir.mkdir(parents=True)
         db_path = self.dir / "meta.sqlite"
@@ -303,7 +315,7 @@ class IndexWriter:
             dst.close()
             self.vectors = faiss.read_index(str(base / "vectors.faiss"))
         else:
-            self.vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+            self.vectors = layouts.empty_flat(dim)
         self.db = _connect(db_path, readonly=False)
         self.db.executescript(SCHEMA)
         self.changed = False
@@ -392,6 +404,13 @@ class IndexWriter:
             raise RuntimeError(
                 f"index out of step: {n_chunks} chunks, {self.vectors.ntotal} vectors"
             )
+        want = layouts.wanted_layout(
+            self.index_type, n_chunks, self.ivf_threshold, layouts.layout_of(self.vectors)
+        )
+        if want != layouts.layout_of(self.vectors):
+            ids = [r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id")]
+            log.info("rebuilding the vector index as %s for %d vectors", want, n_chunks)
+            self.vectors = layouts.relayout(self.vectors, ids, want)
         faiss.write_index(self.vectors, str(self.dir / "vectors.faiss"))
         self._write_bm25()
         self.db.close()
@@ -450,7 +469,13 @@ class IndexStore:
 
     @contextlib.contextmanager
     def writer(
-        self, fingerprint: dict[str, Any], dim: int, *, rebuild: bool = False
+        self,
+        fingerprint: dict[str, Any],
+        dim: int,
+        *,
+        rebuild: bool = False,
+        index_type: str = "flat",
+        ivf_threshold: int = 100_000,
     ) -> Iterator[IndexWriter]:
         """Exclusive writer over a copy of the live generation (or an empty one)."""
         self.root.mkdir(parents=True, exist_ok=True)
@@ -466,7 +491,9 @@ class IndexStore:
             if base is not None:
                 old = json.loads((base / "manifest.json").read_text())["fingerprint"]
                 check_fingerprint(self.root, old, fingerprint)
-            w = IndexWriter(self, base, fingerprint, dim)
+            w = IndexWriter(
+                self, base, fingerprint, dim, index_type=index_type, ivf_threshold=ivf_threshold
+            )
             try:
                 yield w
             except BaseException:

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.embed import resolve_dtype
 from rag.bench.report import stamp, table, write_section
 from rag.eval.retrieval import (
     ALPHAS,
@@ -155,8 +156,8 @@ def tune_queries(qrels: dict[str, dict[str, int]], n: int = 400) -> dict[str, di
 
 def record_build(result: dict[str, Any], settings: Settings) -> None:
     """Keep the first full build's size and time (later runs find everything cached)."""
-    path = settings.data_dir / "bench" / f"scifact-{settings.embedding.dtype}-build.json"
-    first = Path(f"/tmp/scifact_{'fp32' if settings.embedding.dtype == 'float32' else 'bf16'}.json")
+    path = settings.data_dir / "bench" / f"scifact-{resolve_dtype(settings.embedding.dtype)}-build.json"
+    first = Path(f"/tmp/scifact_{'fp32' if resolve_dtype(settings.embedding.dtype) == 'float32' else 'bf16'}.json")
     if result["index"]["embedded_chunks"]:
         build = result["index"]
     elif not path.exists() and first.exists():  # the run that built it wrote its report here
@@ -177,12 +178,12 @@ def label(k1: float, b: float, product: tuple[float, float]) -> str:
 
 
 def bench_retrieval(quick: bool, command: str) -> None:
-    from ingest.embed import make_embedder
+    from ingest.embed import make_embedder, resolve_dtype
 
     settings = get_settings()
     result = evaluate_beir(SCIFACT, settings=settings, split="test")
     record_build(result, settings)
-    index_dir = settings.data_dir / "beir" / f"scifact-{settings.embedding.dtype}"
+    index_dir = settings.data_dir / "beir" / f"scifact-{resolve_dtype(settings.embedding.dtype)}"
     st = stored_index(index_dir)
     queries = {str(r["_id"]): r["text"] for r in read_jsonl(SCIFACT / "queries.jsonl")}
     test = read_qrels(SCIFACT / "qrels" / "test.tsv")
@@ -484,7 +485,7 @@ def bench_financebench(quick: bool, command: str) -> None:
     md = [
         stamp(command),
         f"**Method.** All {len(pdfs)} FinanceBench PDFs ({stats['pages']:,} pages) in one index with the default "
-        f"settings ({c.max_tokens}/{c.overlap_tokens} word-piece chunks, {settings.embedding.dtype}, convex "
+        f"settings ({c.max_tokens}/{c.overlap_tokens} word-piece chunks, {resolve_dtype(settings.embedding.dtype)}, convex "
         f"alpha {settings.retrieval.alpha}). For each of the {len(qs)} questions: a hit at k when an evidence page "
         "lies within [page_start, page_end] of one of the top-k passages from the question's document. "
         "'Filtered' restricts the search to that document (Filters(doc_ids=[...])); 'unfiltered' searches "
@@ -566,7 +567,7 @@ def bench_chunking(quick: bool, command: str) -> None:
         stamp(command),
         f"**Method.** {len(CHUNK_DOCS)} FinanceBench PDFs ({', '.join(CHUNK_DOCS)}; "
         f"{raw[0]['pages']} pages) and their {len(qs)} questions. Each (max tokens, overlap) is indexed "
-        f"separately (same {settings.embedding.dtype} embedder, shared embedding cache, PDFs parsed once); "
+        f"separately (same {resolve_dtype(settings.embedding.dtype)} embedder, shared embedding cache, PDFs parsed once); "
         "page recall@k as in the FinanceBench section, search filtered to the question's document. "
         "'embedded' and 'index s' are from each config's first build: chunks not already in the "
         "embedding cache, and the seconds to load, chunk, embed and store them (the PDFs were "

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from ingest.embed import resolve_dtype
 from ingest.pipeline import Ingestor
 from ingest.records import DocMeta, Document
 from rag.errors import IndexMismatch, InvalidRequest
@@ -148,7 +149,8 @@ def evaluate_beir(
     for need in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"):
         if not (folder / need).exists():
             raise InvalidRequest("folder", f"{folder} is not a BEIR folder: {need} is missing")
-    index_dir = settings.data_dir / "beir" / f"{folder.name}-{settings.embedding.dtype}"
+    dtype = resolve_dtype(settings.embedding.dtype)
+    index_dir = settings.data_dir / "beir" / f"{folder.name}-{dtype}"
     s = settings.model_copy(update={"index_dir": index_dir})
     ingestor = Ingestor(s, store=IndexStore(index_dir))
     t0 = time.perf_counter()
@@ -227,7 +229,7 @@ def evaluate_beir(
             "chunks": snapshot.n_chunks,
             "embedded_chunks": summary.embedded_chunks,
             "seconds": round(index_s, 1),
-            "dtype": s.embedding.dtype,
+            "dtype": dtype,
         },
         "query_latency_ms": {
             "p50": float(np.percentile(lat, 50)) if lat.size else None,

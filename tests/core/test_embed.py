@@ -87,12 +87,29 @@ def test_make_embedder_by_backend_name(tmp_path: Path) -> None:
     cached = make_embedder(EmbeddingSettings(backend="hash"), cache_dir=tmp_path)
     assert isinstance(cached, CachedEmbedder) and isinstance(cached.inner, HashEmbedder)
     assert (tmp_path / "embeddings.sqlite").exists()
-    st_emb = make_embedder(EmbeddingSettings(threads=1, cache=False))
+    st_emb = make_embedder(EmbeddingSettings(threads=1, cache=False, dtype="float32"))
     assert isinstance(st_emb, SentenceTransformerEmbedder)
     assert st_emb._model is None  # loads lazily, on first embed
     assert st_emb.model_id == "sentence-transformers/all-MiniLM-L6-v2"
     bf = make_embedder(EmbeddingSettings(dtype="bfloat16", cache=False))
     assert bf.model_id.endswith("@bfloat16")
+
+
+def test_auto_dtype_follows_the_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest import embed
+
+    with_bf16 = tmp_path / "bf16"
+    with_bf16.write_text("processor : 0\nflags : fpu sse2 avx512f avx512_bf16 avx512_vnni\n")
+    without = tmp_path / "plain"
+    without.write_text("processor : 0\nflags : fpu sse2 avx2\n")
+    assert embed.cpu_has_native_bf16(with_bf16)
+    assert not embed.cpu_has_native_bf16(without)
+    assert not embed.cpu_has_native_bf16(tmp_path / "missing")
+    monkeypatch.setattr(embed, "cpu_has_native_bf16", lambda: False)
+    assert embed.resolve_dtype("auto") == "float32"
+    monkeypatch.setattr(embed, "cpu_has_native_bf16", lambda: True)
+    assert embed.resolve_dtype("auto") == "bfloat16"
+    assert embed.resolve_dtype("float32") == "float32"
 
 
 @pytest.mark.model
