@@ -231,3 +231,35 @@ def test_searches_never_fail_during_uploads(client: TestClient, auth: dict) -> N
             t.join()
     assert errors == [] and searches > 6
     assert client.get("/health").json()["documents"] == 6
+
+
+SHARED_PDFS = Path(__file__).resolve().parents[3] / "shared" / "data" / "pdfs"
+
+
+@pytest.mark.skipif(
+    not (SHARED_PDFS / "good").is_dir(), reason=f"real PDFs not found at {SHARED_PDFS}"
+)
+def test_a_real_pdf_upload_is_searchable_with_pages_then_deleted(
+    client: TestClient, auth: dict, corpus: Path
+) -> None:
+    """The issue's workflow with a real file: upload a PDF, find it (with its page) without
+    a restart, delete it, and it is gone from results and from the corpus folder."""
+    pdf = (SHARED_PDFS / "good" / "pdflatex-4-pages.pdf").read_bytes()
+    query = "Huardest gefburn blind text selected font"
+    before = client.post("/search", json={"query": query, "k": 5}).json()["results"]
+    assert not any(r["source"].endswith("pdflatex-4-pages.pdf") for r in before)
+    parts = [("files", ("pdflatex-4-pages.pdf", pdf, "application/pdf"))]
+    response = client.post("/documents", files=parts, headers=auth)
+    assert response.status_code == 200
+    [outcome] = response.json()["files"]
+    assert outcome["status"] == "added", outcome
+    results = client.post("/search", json={"query": query, "k": 5}).json()["results"]
+    mine = [r for r in results if r["source"].endswith("pdflatex-4-pages.pdf")]
+    assert mine and all(1 <= r["page"] <= 4 for r in mine)
+    assert (corpus / "uploads" / "pdflatex-4-pages.pdf").read_bytes() == pdf
+    original = client.get(f"/documents/{outcome['doc_id']}/file")
+    assert original.status_code == 200 and original.content == pdf
+    assert client.delete(f"/documents/{outcome['doc_id']}", headers=auth).status_code == 200
+    after = client.post("/search", json={"query": query, "k": 5}).json()["results"]
+    assert not any(r["source"].endswith("pdflatex-4-pages.pdf") for r in after)
+    assert not (corpus / "uploads" / "pdflatex-4-pages.pdf").exists()
