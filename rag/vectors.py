@@ -66,13 +66,14 @@ def build(layout: Layout, ids: np.ndarray, vectors: np.ndarray, dim: int, *, see
         sample = vectors[rng.choice(n, size=min(n, nlist * 50), replace=False)]
         index.train(sample)
         # A hash table from id to list position keeps reconstruct() and remove_ids() working.
-        faiss.extract_index_ivf(index).set_direct_map_type(faiss.DirectMap.Hashtable)
+        ivf = faiss.extract_index_ivf(index)
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
     if len(ids):
         index.add_with_ids(vectors, ids)
     return index
 
 
-def vectors_for(index: Any, ids: Sequence[int]) -> np.ndarray:
+def vectors_for(index: Any, ids: Sequence[int] | np.ndarray) -> np.ndarray:
     """The stored vectors of ``ids`` (either layout)."""
     if not len(ids):
         return np.zeros((0, index.d), dtype=np.float32)
@@ -92,6 +93,7 @@ def search_params(index: Any, allowed: np.ndarray | None, nprobe: int) -> Any | 
     import faiss
 
     sel = faiss.IDSelectorBatch(allowed) if allowed is not None else None
+    params: Any
     if ivf_of(index) is not None:
         params = faiss.SearchParametersIVF()
         params.nprobe = nprobe

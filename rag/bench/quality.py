@@ -72,26 +72,22 @@ class Stored:
 
 
 def stored_index(index_dir: Path) -> Stored:
-    import faiss
-
+    from rag import vectors
     from rag.store import IndexStore
 
     snap = IndexStore(index_dir).open()
     rows = snap._query(
         "SELECT c.id, c.doc_id, d.title, c.text FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.id"
     )
-    inner = faiss.downcast_index(snap.vectors.index)
-    id_map = faiss.vector_to_array(snap.vectors.id_map)
-    vecs = inner.reconstruct_n(0, inner.ntotal)
-    order = {int(i): j for j, i in enumerate(id_map)}
     ids = np.array([r[0] for r in rows], dtype=np.int64)
+    vecs = vectors.vectors_for(snap.vectors, ids)  # flat or IVF alike
     snap.close()
     return Stored(
         ids,
         [r[1] for r in rows],
         [r[2] for r in rows],
         [r[3] for r in rows],
-        np.ascontiguousarray(vecs[[order[int(i)] for i in ids]], dtype=np.float32),
+        np.ascontiguousarray(vecs, dtype=np.float32),
     )
 
 
@@ -218,7 +214,7 @@ def bench_retrieval(quick: bool, command: str) -> None:
         (f"min-max, title x2, k1={pk1} b={pb}", title2_text, pk1, pb, "minmax"),
         (f"z-score, title x2, k1={pk1} b={pb}", title2_text, pk1, pb, "z"),
     ]
-    tried = []
+    tried: list[dict[str, Any]] = []
     bm25_cache: dict[tuple[int, float, float], Bm25] = {}
     for name, texts, k1, b, norm in configs:
         key = (id(texts), k1, b)
@@ -443,7 +439,7 @@ def index_pdfs(
     from rag.store import IndexStore
 
     s = settings.with_overrides(index_dir=index_dir)
-    ing = Ingestor(s, store=IndexStore(index_dir), **({"loader": loader} if loader else {}))
+    ing = Ingestor(s, store=IndexStore(index_dir), loader=loader)
     t = time.perf_counter()
     summary = ing.ingest_paths(pdfs, progress=False)
     seconds = time.perf_counter() - t
