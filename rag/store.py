@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import sqlite3
@@ -141,8 +143,9 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     return db
 
 
+@functools.cache
 def _bm25s() -> Any:
-    """bm25s, imported lazily; it sets its own logger to DEBUG on import, so quiet it."""
+    """bm25s, imported lazily; it sets its own logger to DEBUG on import, so quiet it once."""
     import bm25s
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -155,12 +158,29 @@ def _bm25_tokenizer() -> Any:
     return Stemmer.Stemmer("english")
 
 
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s' (and scikit-learn's) default pattern
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
 def bm25_tokenize(texts: Sequence[str], stemmer: Any) -> list[list[str]]:
-    """Lower-cased, English-stopword-free, Snowball-stemmed tokens (bm25s)."""
-    out = _bm25s().tokenize(
-        list(texts), stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False
-    )
-    return [list(t) for t in out]
+    """Lower-cased, English-stopword-free, Snowball-stemmed tokens.
+
+    The same tokens as ``bm25s.tokenize(texts, stopwords="en", stemmer=stemmer)``
+    (a test holds them equal), without its per-call progress bars and vocabulary
+    building, which dominate on the query path.
+    """
+    stop = _stopwords()
+    out = []
+    for text in texts:
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
+        out.append(list(stemmer.stemWords(words)) if words else [])
+    return out
 
 
 class IndexSnapshot:
