@@ -43,7 +43,7 @@ STEPS = (
     Step("dtype", ("rag.bench.quality", "dtype")),
     Step("chunking", ("rag.bench.quality", "chunking")),
     Step("financebench", ("rag.bench.quality", "financebench")),
-    Step("txtai", ("rag.bench.txtai_peer",), quick_by_default=True, needs="txtai"),
+    Step("txtai", ("rag.bench.txtai_peer", "--rebuild-ours"), needs="txtai"),
     Step("scale", ("rag.bench.scale",), quick_by_default=True),
     Step("ingest", ("rag.bench.speed", "ingest"), quick=False, full=True),
     Step("noop", ("rag.bench.speed", "noop")),

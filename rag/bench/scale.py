@@ -204,8 +204,9 @@ def conclusion(rows: list[dict[str, Any]], ms_per_m: float, budget_ms: float = 1
         f"half of an uncached query's ~30 ms p50 at 11.6k chunks, near {switch:,} vectors; IVF answers in about a "
         f"millisecond, with recall@10 ≥ {worst32:.3f} at nprobe=32 but only "
         f"{ivf['8']['recall@10']:.3f} at nprobe=8 (smallest N), so keep nprobe=32. "
-        f"Recommended ivf_threshold: {switch:,} (today 200,000, where flat costs "
-        f"~{0.2 * ms_per_m:.0f} ms a query)."
+        f"Recommended ivf_threshold: {switch:,} (the product switches at "
+        f"{get_settings().retrieval.ivf_threshold:,}, where flat costs "
+        f"~{get_settings().retrieval.ivf_threshold / 1e6 * ms_per_m:.0f} ms a query)."
     )
 
 

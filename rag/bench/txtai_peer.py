@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -93,6 +94,28 @@ def run_ours(queries: dict[str, str], threads: int) -> dict[str, Any]:
     return {"runs": runs, "lat": lat, "alpha": s.retrieval.alpha, "tuned_alpha": tuned_alpha}
 
 
+def rebuild_ours(threads: int) -> dict[str, Any]:
+    """Time our SciFact index built from an empty embedding cache: float32 and ``threads``
+    torch threads like txtai, in a temporary data folder (the shared cache is untouched)."""
+    import tempfile
+
+    from ingest.pipeline import Ingestor
+    from rag.bench.quality import SCIFACT
+    from rag.eval.retrieval import beir_documents
+    from rag.store import IndexStore
+
+    base = get_settings()
+    with tempfile.TemporaryDirectory() as tmp:
+        emb = base.embedding.model_copy(update={"dtype": "float32", "threads": threads})
+        s = base.model_copy(update={"data_dir": Path(tmp), "index_dir": None, "embedding": emb})
+        t = time.perf_counter()
+        summary = Ingestor(s, store=IndexStore(Path(tmp) / "index")).ingest_documents(
+            beir_documents(SCIFACT), progress=False
+        )
+        seconds = time.perf_counter() - t
+    return {"seconds": seconds, "chunks": summary.embedded_chunks, "fresh": True}
+
+
 def tuned() -> float:
     p = get_settings().data_dir / "bench" / "retrieval.json"
     return (
@@ -114,6 +137,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--from-json", action="store_true", help="rewrite the section from the last run")
+    p.add_argument(
+        "--rebuild-ours",
+        action="store_true",
+        help="time our index from an empty cache (float32, same threads) instead of quoting "
+        "the first build's time",
+    )
     args = p.parse_args(argv)
     command = "python -m rag.bench.txtai_peer" + (" --quick" if args.quick else "")
     s = get_settings()
@@ -141,7 +170,9 @@ def main(argv: list[str] | None = None) -> None:
             "alpha": ours["alpha"],
             "txtai": metrics(theirs["runs"], qrels),
             "txtai_index_s": theirs["index_s"],
-            "ours_build": json.loads(build_path.read_text()),
+            "ours_build": rebuild_ours(args.threads)
+            if args.rebuild_ours
+            else json.loads(build_path.read_text()),
             "lat_ours": ours["lat"],
             "lat_txtai": theirs["lat"],
         }
@@ -165,17 +196,28 @@ def main(argv: list[str] | None = None) -> None:
         f"**Method.** txtai {version('txtai')} `Embeddings(path=<the bundled all-MiniLM-L6-v2 "
         "folder>, hybrid=True, content=True)` indexes the 5,183 SciFact abstracts (title + text, "
         f"one document each) with {args.threads} torch threads; ours is the float32 SciFact index "
-        f"of the retrieval section ({build['chunks']:,} chunks, built in {our_index:.0f} s with 2 "
-        "threads by its first run, while other jobs shared the CPU, and embedding 2.2x as many "
-        "texts as txtai: chunks, not whole abstracts). Both answer the "
-        f"{m_ours['queries']} test claims one at a time, the query embedded uncached; ours with the "
+        + (
+            f"built from an empty embedding cache in this run ({build['chunks']:,} chunks in "
+            f"{our_index:.0f} s, float32, {args.threads} threads: 2.2x as many texts as txtai "
+            "embeds, since we index chunks, not whole abstracts). Both answer the "
+            if build.get("fresh")
+            else f"of the retrieval section ({build['chunks']:,} chunks, built in {our_index:.0f} "
+            "s with 2 threads by its first run, while other jobs shared the CPU, and embedding "
+            "2.2x as many texts as txtai: chunks, not whole abstracts). Both answer the "
+        )
+        + f"{m_ours['queries']} test claims one at a time, the query embedded uncached; ours with the "
         f"product default (convex, alpha {saved.get('alpha', s.retrieval.alpha)}), txtai with its "
         "default hybrid weights (0.5); txtai's settings were not tuned.\n",
         table(["measure", "ours", "txtai", "ratio ours/txtai"], rows),
         f"**Conclusion.** Ours/txtai: nDCG@10 {rows[0][3]:.3f}x (above 1: ours ranks better), "
         f"index time {rows[3][3]:.2f}x and p50 latency {rows[4][3]:.2f}x (below 1: ours is faster). "
-        "The index-time ratio is not like for like (contended build, 2.2x the texts); an "
-        "uncontended rebuild of ours is the measurement still to take.",
+        + (
+            "Index time: same precision and threads, from empty caches; ours embeds 2.2x the "
+            "texts (chunks with title prefixes)."
+            if build.get("fresh")
+            else "The index-time ratio is not like for like (contended build, 2.2x the texts); "
+            "`--rebuild-ours` measures it from an empty cache."
+        ),
     ]
     write_section("txtai", "\n".join(md))
 
