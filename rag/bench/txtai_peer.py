@@ -144,7 +144,11 @@ def main(argv: list[str] | None = None) -> None:
         "the first build's time",
     )
     args = p.parse_args(argv)
-    command = "python -m rag.bench.txtai_peer" + (" --quick" if args.quick else "")
+    command = "python -m rag.bench.txtai_peer" + "".join(
+        flag
+        for flag, on in ((" --quick", args.quick), (" --rebuild-ours", args.rebuild_ours))
+        if on
+    )
     s = get_settings()
     corpus = list(read_jsonl(SCIFACT / "corpus.jsonl"))
     qrels = read_qrels(SCIFACT / "qrels" / "test.tsv")
