@@ -258,10 +258,9 @@ class Answerer:
         """Sentences of the passages, deduplicated across overlapping chunks."""
         out: list[Sentence] = []
         seen: set[tuple[str, int]] = set()
-        texts: dict[str, str] = {}
         for rank, hit in enumerate(hits):
             c = hit.chunk
-            text = texts.setdefault(c.doc_id, snapshot.document_text(c.doc_id))
+            text = snapshot.document_text(c.doc_id)
             pages = snapshot.document_pages(c.doc_id)
             for s, e in split_sentences(text, c.char_start, c.char_end):
                 if (c.doc_id, s) in seen:

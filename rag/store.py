@@ -183,6 +183,11 @@ def bm25_tokenize(texts: Sequence[str], stemmer: Any) -> list[list[str]]:
     return out
 
 
+def _hashes_by_path(db: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+    rows = db.execute("SELECT doc_id, path, content_hash FROM documents").fetchall()
+    return {path: (doc_id, h) for doc_id, path, h in rows}
+
+
 class IndexSnapshot:
     """One generation of the index, loaded for reading. Immutable; safe across threads."""
 
@@ -200,6 +205,9 @@ class IndexSnapshot:
         self.bm25_ids = np.load(bm25_dir / "ids.npy")
         self.bm25 = bm25s.BM25.load(str(bm25_dir)) if len(self.bm25_ids) else None
         self.stemmer = _bm25_tokenizer()
+        # An answer reads its passages' documents several times (sentences, scoring,
+        # quote checks); the generation is immutable, so a small LRU is always valid.
+        self._text_and_pages = functools.lru_cache(maxsize=64)(self._load_text_and_pages)
 
     @property
     def generation(self) -> str:
@@ -244,16 +252,17 @@ class IndexSnapshot:
         return np.array([r[0] for r in rows], dtype=np.int64)
 
     def document_text(self, doc_id: str) -> str:
-        rows = self._query("SELECT text FROM documents WHERE doc_id=?", (doc_id,))
-        if not rows:
-            raise NotFound(f"No document with id {doc_id!r}; list ids with GET /documents.")
-        return str(rows[0][0])
+        """The cleaned text citations index into (cached: a snapshot never changes)."""
+        return self._text_and_pages(doc_id)[0]
 
     def document_pages(self, doc_id: str) -> tuple[PageSpan, ...]:
-        rows = self._query("SELECT pages FROM documents WHERE doc_id=?", (doc_id,))
-        if not rows:
+        return self._text_and_pages(doc_id)[1]
+
+    def _load_text_and_pages(self, doc_id: str) -> tuple[str, tuple[PageSpan, ...]]:
+        rows = self._query("SELECT text, pages FROM documents WHERE doc_id=?", (doc_id,))
+        if not rows:  # raised, so never cached
             raise NotFound(f"No document with id {doc_id!r}; list ids with GET /documents.")
-        return tuple(PageSpan(*p) for p in json.loads(rows[0][0]))
+        return str(rows[0][0]), tuple(PageSpan(*p) for p in json.loads(rows[0][1]))
 
     _DOC_COLS = (
         "d.doc_id, d.path, d.source, d.content_hash, d.kind, d.title, d.date, d.authors, "
@@ -296,9 +305,8 @@ class IndexSnapshot:
 
     def hashes_by_path(self) -> dict[str, tuple[str, str]]:
         """path -> (doc_id, content_hash) of every indexed document."""
-        return {
-            p: (d, h) for d, p, h in self._query("SELECT doc_id, path, content_hash FROM documents")
-        }
+        with self._lock:
+            return _hashes_by_path(self._db)
 
     def close(self) -> None:
         with self._lock:
@@ -472,6 +480,18 @@ class IndexStore:
 
     def exists(self) -> bool:
         return self.current_path is not None
+
+    def hashes_by_path(self) -> dict[str, tuple[str, str]]:
+        """path -> (doc_id, content_hash) from the live generation's metadata alone:
+        deciding what changed must not load the vectors and BM25 index."""
+        gen = self.current_path
+        if gen is None:
+            return {}
+        db = _connect(gen / "meta.sqlite", readonly=True)
+        try:
+            return _hashes_by_path(db)
+        finally:
+            db.close()
 
     def current_generation(self) -> str | None:
         p = self.current_path
