@@ -204,7 +204,7 @@ class Ingestor:
         summary = IngestSummary()
         files, folders, missing = scan([Path(p) for p in paths])
         summary.failed.extend({"path": p, "reason": r} for p, r in missing)
-        known = {} if rebuild or not self.store.exists() else self.store.open().hashes_by_path()
+        known = {} if rebuild else self.store.hashes_by_path()
         todo: list[tuple[Path, str, str]] = []  # path, hash, status
         for f in files:
             try:
@@ -256,7 +256,7 @@ class Ingestor:
     ) -> IngestSummary:
         """Index already-loaded documents (keyed by ``doc.source``), skipping unchanged ones."""
         summary = IngestSummary()
-        known = {} if rebuild or not self.store.exists() else self.store.open().hashes_by_path()
+        known = {} if rebuild else self.store.hashes_by_path()
 
         def gen() -> Iterator[tuple[str, str, str, Document | None, str | None]]:
             for d in tqdm(items, desc="ingesting", unit="doc", disable=not progress, total=total):
