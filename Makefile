@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run index serve ui test browser lint bench bench-quick clean
+.PHONY: install run index serve ui test browser lint bench bench-quick clean train-reader
 
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,12 @@ bench: install
 bench-quick: install
 	$(PY) -m pip install -q -e '.[dev,bench]'
 	$(PY) -m rag.bench.all --quick
+
+# Train the reader (tens of minutes on 2 cores; resumable: rerun to continue). Never
+# part of set-up or CI: the trained model ships inside the package.
+SQUAD ?= ../shared/data/squad
+train-reader: install
+	$(PY) -m rag.reader.train $(SQUAD) --out data/reader-model --work data/reader-train
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

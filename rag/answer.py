@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ingest.chunk import split_sentences
+from rag.text import split_sentences
 from ingest.embed import Embedder
 from ingest.records import page_at
 from rag.errors import InvalidRequest

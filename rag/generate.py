@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from ingest.chunk import split_sentences
+from rag.text import split_sentences
 from ingest.records import page_at
 from rag.answer import ABSTAIN_TEXT, citation_for, verify_quote
 from rag.errors import GeneratorError

@@ -1,0 +1,168 @@
+"""SQuAD as reader examples: (question, sentence) pairs with sentence labels and spans.
+
+Pure functions over the SQuAD JSON files in ``../shared/data/squad``. Sentences come
+from the product's own splitter, so the model is trained on the units it reads at
+query time. The files were rebuilt from the SQuAD explorer pages, so an answer's
+``answer_start`` is checked against the context and re-found nearby when it drifts;
+answers that cannot be found are dropped (and counted).
+
+Splits (fixed, so that nothing reported is trained or tuned on):
+
+- SQuAD 1.1 train: training, except its last ``HOLDOUT_TRAIN_ARTICLES`` articles,
+  which are a development check logged during training;
+- SQuAD 2.0 dev, articles at even positions in file order: answerability training
+  (positions 0, 4, 8, ...) and threshold calibration (positions 2, 6, 10, ...);
+- SQuAD 2.0 dev, odd positions, and SQuAD 1.1 dev: evaluation only.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.text import split_sentences
+
+log = logging.getLogger(__name__)
+
+HOLDOUT_TRAIN_ARTICLES = 12
+FILES = {
+    "train": "squad-v1.1-train.json.gz",
+    "dev": "squad-v1.1-dev.json.gz",
+    "v2dev": "squad-v2.0-dev.json.gz",
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question over one paragraph, its sentences and where the answer lies."""
+
+    qid: str
+    question: str
+    title: str
+    sentences: tuple[str, ...]
+    answer_sentence: int | None  # None: the paragraph does not answer it
+    spans: tuple[tuple[int, int], ...] = ()  # gold answer spans inside that sentence
+    answers: tuple[str, ...] = ()  # every gold answer text (for EM / F1)
+    article: int = 0
+    paragraph: int = 0
+
+
+@dataclass
+class Stats:
+    questions: int = 0
+    dropped_unfound: int = 0
+    dropped_crossing: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+def load_json(folder: Path, split: str) -> list[dict]:
+    path = Path(folder) / FILES[split]
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} not found: the SQuAD files live in ../shared/data/squad "
+            "(pass the folder that holds them)"
+        )
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return list(json.load(f)["data"])
+
+
+def _find(context: str, text: str, start: int) -> int | None:
+    if context[start : start + len(text)] == text:
+        return start
+    best, best_d = None, None
+    i = context.find(text)
+    while i != -1:
+        d = abs(i - start)
+        if best_d is None or d < best_d:
+            best, best_d = i, d
+        i = context.find(text, i + 1)
+    return best
+
+
+def _sentence_of(spans: list[tuple[int, int]], a: int, b: int) -> int | None:
+    for i, (s, e) in enumerate(spans):
+        if s <= a < e:
+            return i if b <= e else None
+    return None
+
+
+def questions(
+    articles: list[dict], *, positions: Iterator[int] | None = None, stats: Stats | None = None
+) -> list[Question]:
+    """Every question of the chosen articles (all when ``positions`` is None), in file order."""
+    stats = stats if stats is not None else Stats()
+    chosen = sorted(set(positions)) if positions is not None else range(len(articles))
+    out: list[Question] = []
+    for ai in chosen:
+        art = articles[ai]
+        title = str(art.get("title", "")).replace("_", " ")
+        for pi, para in enumerate(art["paragraphs"]):
+            ctx = para["context"]
+            spans = split_sentences(ctx)
+            if not spans:
+                continue
+            sents = tuple(ctx[s:e] for s, e in spans)
+            for qa in para["qas"]:
+                stats.questions += 1
+                texts = tuple(dict.fromkeys(a["text"] for a in qa.get("answers", [])))
+                if qa.get("is_impossible") or not texts:
+                    out.append(
+                        Question(qa["id"], qa["question"].strip(), title, sents, None,
+                                 article=ai, paragraph=pi)
+                    )
+                    continue
+                found: list[tuple[int, int, int]] = []
+                crossing = False
+                for a in qa["answers"]:
+                    at = _find(ctx, a["text"], a["answer_start"])
+                    if at is None:
+                        continue
+                    si = _sentence_of(spans, at, at + len(a["text"]))
+                    if si is None:
+                        crossing = True
+                        continue
+                    found.append((si, at - spans[si][0], at - spans[si][0] + len(a["text"])))
+                if not found:
+                    if crossing:
+                        stats.dropped_crossing += 1
+                    else:
+                        stats.dropped_unfound += 1
+                    continue
+                # The sentence most annotators' answers fall in.
+                votes: dict[int, int] = {}
+                for si, _, _ in found:
+                    votes[si] = votes.get(si, 0) + 1
+                best = max(votes, key=lambda k: (votes[k], -k))
+                in_best = tuple(dict.fromkeys((a, b) for si, a, b in found if si == best))
+                out.append(
+                    Question(qa["id"], qa["question"].strip(), title, sents, best,
+                             spans=in_best, answers=texts, article=ai, paragraph=pi)
+                )
+    return out
+
+
+def train_positions(n_articles: int) -> range:
+    return range(0, n_articles - HOLDOUT_TRAIN_ARTICLES)
+
+
+def holdout_positions(n_articles: int) -> range:
+    return range(n_articles - HOLDOUT_TRAIN_ARTICLES, n_articles)
+
+
+def v2_train_positions(n_articles: int) -> range:
+    """SQuAD 2.0 dev articles trained on: even positions 0, 4, 8, ..."""
+    return range(0, n_articles, 4)
+
+
+def v2_calibration_positions(n_articles: int) -> range:
+    """SQuAD 2.0 dev articles the abstention threshold is chosen on: 2, 6, 10, ..."""
+    return range(2, n_articles, 4)
+
+
+def v2_eval_positions(n_articles: int) -> range:
+    """SQuAD 2.0 dev articles only ever evaluated on: odd positions."""
+    return range(1, n_articles, 2)

