@@ -229,7 +229,8 @@ def serve(
     from rag.api.app import create_app
 
     s = _settings()
-    uvicorn.run(create_app(s), host=host or s.api.host, port=port or s.api.port, log_level="info")
+    app_ = create_app(s, warm=True)
+    uvicorn.run(app_, host=host or s.api.host, port=port or s.api.port, log_level="info")
 
 
 @app.command()
@@ -284,6 +285,52 @@ def eval_retrieval(
     for name, m in report["results"].items():
         typer.echo(
             f"{name:<32}{m['ndcg@10']:>9.4f}{m['recall@10']:>8.4f}{m['recall@100']:>8.4f}{m['mrr@10']:>8.4f}"
+        )
+
+
+@eval_app.command("reader")
+def eval_reader(
+    folder: Annotated[Path, typer.Argument(help="The SQuAD folder (../shared/data/squad).")],
+    limit: Annotated[
+        int | None, typer.Option(help="Evenly spaced subset of questions per set (quick look).")
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="Reader folder (default: the one shipped in the package).")
+    ] = None,
+    method: Annotated[
+        list[str] | None, typer.Option("--method", help="reader, bi_encoder or heuristic.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the JSON report here.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sentence top-1, span EM/F1 and answerability AUC for the reader and two baselines.
+
+    Example: rag eval reader ../shared/data/squad --json
+    """
+    import Stemmer
+
+    from ingest.embed import make_embedder
+    from rag.eval.reader import evaluate_reader
+    from rag.reader.reader import CrossEncoderReader
+
+    s = _settings()
+    methods = method or ["reader", "bi_encoder", "heuristic"]
+    reader = CrossEncoderReader(model) if "reader" in methods else None
+    embedder = make_embedder(s.embedding, cache_dir=s.cache_dir)
+    report = evaluate_reader(folder, reader=reader, embedder=embedder,
+                             stemmer=Stemmer.Stemmer("english"), limit=limit, methods=methods)
+    if output:
+        output.write_text(json.dumps(report, indent=2))
+    if as_json:
+        _echo_json(report)
+        return
+    typer.echo(f"{'method':<12}{'top-1':>8}{'EM':>8}{'F1':>8}{'AUC':>8}{'acc':>8}{'pairs/s':>9}")
+    for name, m in report.items():
+        typer.echo(
+            f"{name:<12}{m['sentence_top1']:>8.4f}{m['span_em']:>8.4f}{m['span_f1']:>8.4f}"
+            f"{m['answerability_auc']:>8.4f}{m['answerability_acc']:>8.4f}{m['pairs_per_s']:>9.1f}"
         )
 
 

@@ -22,7 +22,8 @@ file, field or id at fault and say what to do.
     │   ├── IndexMissing
     │   ├── IndexMismatch
     │   └── IndexBusy
-    └── GeneratorError            (502) the configured LLM endpoint failed
+    ├── GeneratorError            (502) the configured LLM endpoint failed
+    └── ModelError                (503) the shipped reader model is missing or damaged
 """
 
 from __future__ import annotations
@@ -151,6 +152,13 @@ class GeneratorError(RagError):
     exit_code = 6
 
 
+class ModelError(RagError):
+    """The reader's weights are missing, altered or do not fit; says how to restore them."""
+
+    status_code = 503
+    exit_code = 7
+
+
 __all__ = [
     "AuthError",
     "CorruptFile",
@@ -164,6 +172,7 @@ __all__ = [
     "IndexMissing",
     "InputError",
     "InvalidRequest",
+    "ModelError",
     "NoText",
     "NotFound",
     "PayloadTooLarge",

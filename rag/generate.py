@@ -30,14 +30,14 @@ from typing import Any
 
 import httpx
 
-from rag.text import split_sentences
 from ingest.records import page_at
-from rag.answer import ABSTAIN_TEXT, citation_for, verify_quote
+from rag.cite import ABSTAIN_TEXT, citation_for, one_line, verify_quote
 from rag.errors import GeneratorError
 from rag.retrieve import Hit
 from rag.schemas import AnswerResponse, ChatMessage, Citation
 from rag.settings import AnswerSettings
 from rag.store import IndexSnapshot
+from rag.text import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -150,16 +150,12 @@ def split_reply(reply: str) -> list[ReplySentence]:
         claim = re.sub(
             r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", _MARKER.sub(" ", piece))
         ).strip()
-        out.append(ReplySentence(_one_line(piece), claim, _numbers(piece)))
+        out.append(ReplySentence(one_line(piece), claim, _numbers(piece)))
     return out
 
 
 def _numbers(text: str) -> list[int]:
     return [int(n) for group in _MARKER.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
-
-
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
 
 
 class Verifier:
@@ -276,7 +272,7 @@ class Ledger:
 def passage_label(n: int, hit: Hit) -> str:
     c = hit.chunk
     where = f"{c.title}, p. {c.page_start}" if c.page_start is not None else c.title
-    return f"[{n}] ({where}) {_one_line(c.text)}"
+    return f"[{n}] ({where}) {one_line(c.text)}"
 
 
 def build_messages(
@@ -470,7 +466,7 @@ class OpenAIGenerator:
     def _check(self, resp: httpx.Response) -> None:
         if resp.is_success:
             return
-        body = _one_line(resp.read().decode("utf-8", "replace"))[:300]
+        body = one_line(resp.read().decode("utf-8", "replace"))[:300]
         hint = " (check RAG_ANSWER__OPENAI_API_KEY)" if resp.status_code in (401, 403) else ""
         raise self._fail(f"HTTP {resp.status_code}{hint}: {body or 'no body'}")
 
@@ -498,7 +494,7 @@ class OpenAIGenerator:
                 raise self._fail(f"a stream event is not an object: {data[:100]!r}")
             if event.get("error"):
                 raise self._fail(
-                    f"the stream reported an error: {_one_line(str(event['error']))[:300]}"
+                    f"the stream reported an error: {one_line(str(event['error']))[:300]}"
                 )
             choices = event.get("choices") or [{}]
             piece = (

@@ -43,6 +43,14 @@ class SearchResponse(BaseModel):
     results: list[SearchResult]
 
 
+class AnswerSpan(BaseModel):
+    """The words of a cited sentence that answer the question, as the reader marked them."""
+
+    char_start: int = Field(description="Offset in the document text.")
+    char_end: int
+    text: str = Field(description="Exactly document_text[char_start:char_end], inside the quote.")
+
+
 class Citation(BaseModel):
     marker: int = Field(description="The [n] in the answer text.")
     doc_id: str
@@ -55,6 +63,12 @@ class Citation(BaseModel):
     chunk_id: str | None = None
     date: str | None = None
     authors: list[str] = Field(default_factory=list)
+    answer_span: AnswerSpan | None = Field(
+        None, description="The answer inside the quote (extractive answers), or null."
+    )
+    probability: float | None = Field(
+        None, description="The reader's probability that this sentence answers the question."
+    )
 
 
 class ChatMessage(BaseModel):

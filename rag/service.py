@@ -72,8 +72,17 @@ class Service:
         if self._answerer is None:
             from rag.answer import Answerer
 
-            self._answerer = Answerer(self.settings, embedder=self.embedder)
+            self._answerer = Answerer(self.settings)
         return self._answerer
+
+    def warm_up(self) -> None:
+        """Load the embedding model and the reader now, so the first question is not slow."""
+        self.embedder.embed(["warm up"])
+        reader = self.answerer.reader
+        load = getattr(reader, "load", None)
+        if callable(load):
+            load()
+        reader.read("warm up", ["The reader is loaded."], [""])
 
     def ask(
         self,

@@ -111,12 +111,31 @@ class AnswerSettings(BaseModel):
     generator: Literal["extractive", "openai"] = Field(
         "extractive", description="'extractive' needs no LLM; 'openai' calls an endpoint."
     )
-    passages: int = Field(5, ge=1, le=20, description="Top passages an answer is drawn from.")
+    passages: int = Field(5, ge=1, le=20, description="Passages shown with an answer.")
+    candidates: int = Field(
+        8, ge=1, le=50, description="Passages retrieved for the reader to read and rerank."
+    )
+    max_read_sentences: int = Field(
+        48, ge=1, le=500, description="Sentences the reader reads per question at most."
+    )
     max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an answer at most.")
-    abstain_threshold: float = Field(
-        0.32,
-        description="Answers whose evidence score is below this abstain (calibrated on the "
-        "corpus question set; see BENCHMARKS.md).",
+    reader: Literal["model", "lexical"] = Field(
+        "model",
+        description="'model': the trained reader shipped in the package; 'lexical': a "
+        "word-overlap stand-in for tests.",
+    )
+    reader_path: Path | None = Field(
+        None, description="A reader folder to use instead of the shipped one."
+    )
+    abstain_threshold: float | None = Field(
+        None,
+        description="Abstain when the best sentence's answer probability is below this; "
+        "unset: the reader's own threshold (chosen on SQuAD 2.0 calibration articles).",
+    )
+    rerank_weight: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Weight of the reader's best-sentence probability against the "
+        "retrieval score when passages are reranked.",
     )
     openai_base_url: str = Field(
         "http://127.0.0.1:11434/v1",

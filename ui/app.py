@@ -91,15 +91,19 @@ def passage_card(
 
 def citation_card(client: ApiClient, citation: Citation, passages: list[SearchResult]) -> None:
     passage = render.find_passage(citation, passages)
+    span = citation.answer_span
+    answer = (span.char_start, span.char_end) if span is not None else None
     if passage is not None:
         body = render.highlight(
-            passage.text, passage.char_start, citation.char_start, citation.char_end
+            passage.text, passage.char_start, citation.char_start, citation.char_end, answer
         )
     else:  # not among the returned passages: cut a window from the document text
         text = state.document_text(client, citation.doc_id)
         if text is not None and text[citation.char_start : citation.char_end] == citation.quote:
             start, snippet = render.window(text, citation.char_start, citation.char_end)
-            body = render.highlight(snippet, start, citation.char_start, citation.char_end)
+            body = render.highlight(
+                snippet, start, citation.char_start, citation.char_end, answer
+            )
         else:
             body = render.highlight(citation.quote, 0, 0, len(citation.quote))
         passage = SearchResult(

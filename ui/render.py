@@ -27,8 +27,15 @@ def _html_text(text: str) -> str:
     return escaped.replace("\r\n", "\n").replace("\n", "<br>")
 
 
-def highlight(passage_text: str, passage_start: int, quote_start: int, quote_end: int) -> str:
-    """The passage as HTML with the cited span (document offsets) in ``<mark>``.
+def highlight(
+    passage_text: str,
+    passage_start: int,
+    quote_start: int,
+    quote_end: int,
+    answer: tuple[int, int] | None = None,
+) -> str:
+    """The passage as HTML with the cited span (document offsets) in ``<mark>``, and the
+    answer span inside it (document offsets too), if given, in ``<strong>``.
 
     ``passage_start`` is where the passage begins in the document text. A span
     outside the passage is clipped; one that misses it entirely marks nothing.
@@ -36,7 +43,16 @@ def highlight(passage_text: str, passage_start: int, quote_start: int, quote_end
     start = min(max(quote_start - passage_start, 0), len(passage_text))
     end = min(max(quote_end - passage_start, start), len(passage_text))
     before, cited, after = passage_text[:start], passage_text[start:end], passage_text[end:]
-    marked = f"<mark>{_html_text(cited)}</mark>" if cited else ""
+    inner = _html_text(cited)
+    if answer is not None and cited:
+        a = min(max(answer[0] - passage_start - start, 0), len(cited))
+        b = min(max(answer[1] - passage_start - start, a), len(cited))
+        if b > a:
+            inner = (
+                f"{_html_text(cited[:a])}<strong>{_html_text(cited[a:b])}</strong>"
+                f"{_html_text(cited[b:])}"
+            )
+    marked = f"<mark>{inner}</mark>" if cited else ""
     return f'<div class="passage">{_html_text(before)}{marked}{_html_text(after)}</div>'
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -46,9 +48,25 @@ async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": INTERNAL_ERROR}, status_code=500)
 
 
-def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
-    """The API over ``service``, or over one built from ``settings`` on first use."""
+def create_app(
+    settings: Settings, service: Service | None = None, *, warm: bool = False
+) -> FastAPI:
+    """The API over ``service``, or over one built from ``settings`` on first use.
+
+    With ``warm`` the models load during start-up, before the server accepts requests
+    (so `/health` answering means the first question is answered at full speed)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            if app.state.service is None:
+                app.state.service = Service(settings)
+            app.state.service.warm_up()
+            log.info("models loaded; ready")
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Work Foundation publications assistant",
         version=__version__,
         description="Cited question answering over The Work Foundation's publications. "

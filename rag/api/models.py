@@ -91,6 +91,7 @@ class Health(BaseModel):
     )
     generator: str = Field(description="The configured answer generator.", examples=["extractive"])
     generators: list[str] = Field(examples=[["extractive"]])
+    reader: str = Field("reader", description="The sentence reader: the trained model or a fake.")
 
 
 class DocumentInfo(BaseModel):

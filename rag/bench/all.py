@@ -38,7 +38,6 @@ class Step:
 
 STEPS = (
     Step("answers", ("rag.bench.answers",), quick=False),
-    Step("answer-tuning", ("rag.bench.answers", "--grid"), quick=False),
     Step("retrieval", ("rag.bench.quality", "retrieval")),
     Step("dtype", ("rag.bench.quality", "dtype")),
     Step("chunking", ("rag.bench.quality", "chunking")),

@@ -111,8 +111,15 @@ def questions(
                 texts = tuple(dict.fromkeys(a["text"] for a in qa.get("answers", [])))
                 if qa.get("is_impossible") or not texts:
                     out.append(
-                        Question(qa["id"], qa["question"].strip(), title, sents, None,
-                                 article=ai, paragraph=pi)
+                        Question(
+                            qa["id"],
+                            qa["question"].strip(),
+                            title,
+                            sents,
+                            None,
+                            article=ai,
+                            paragraph=pi,
+                        )
                     )
                     continue
                 found: list[tuple[int, int, int]] = []
@@ -139,8 +146,17 @@ def questions(
                 best = max(votes, key=lambda k: (votes[k], -k))
                 in_best = tuple(dict.fromkeys((a, b) for si, a, b in found if si == best))
                 out.append(
-                    Question(qa["id"], qa["question"].strip(), title, sents, best,
-                             spans=in_best, answers=texts, article=ai, paragraph=pi)
+                    Question(
+                        qa["id"],
+                        qa["question"].strip(),
+                        title,
+                        sents,
+                        best,
+                        spans=in_best,
+                        answers=texts,
+                        article=ai,
+                        paragraph=pi,
+                    )
                 )
     return out
 

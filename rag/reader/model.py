@@ -35,12 +35,14 @@ class Encoded:
 
 
 class ReaderNet(nn.Module):
-    def __init__(self, encoder: nn.Module) -> None:
+    def __init__(self, encoder: Any) -> None:
         super().__init__()
         self.encoder = encoder
         hidden = int(encoder.config.hidden_size)
         self.dropout = nn.Dropout(0.1)
-        self.answer_head = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.GELU(), nn.Linear(hidden, 1))
+        self.answer_head = nn.Sequential(
+            nn.Linear(2 * hidden, hidden), nn.GELU(), nn.Linear(hidden, 1)
+        )
         self.span_head = nn.Linear(hidden, 2)
 
     def forward(
@@ -82,8 +84,13 @@ def encode(
     qs = [_clip_question(tokenizer, q, max_question_tokens) for q in questions]
     second = [s + (TITLE_SEP + t if t else "") for s, t in zip(sentences, titles, strict=True)]
     enc = tokenizer(
-        qs, second, truncation="only_second", max_length=max_length, padding=True,
-        return_offsets_mapping=True, return_tensors="pt",
+        qs,
+        second,
+        truncation="only_second",
+        max_length=max_length,
+        padding=True,
+        return_offsets_mapping=True,
+        return_tensors="pt",
     )
     span_mask = torch.zeros_like(enc["input_ids"], dtype=torch.bool)
     offsets: list[list[tuple[int, int]]] = []
@@ -111,7 +118,9 @@ def _clip_question(tokenizer: Any, question: str, max_tokens: int) -> str:
     return question[: offs[max_tokens - 1][1]]
 
 
-def span_targets(enc: Encoded, spans: list[tuple[int, int] | None]) -> tuple[torch.Tensor, torch.Tensor]:
+def span_targets(
+    enc: Encoded, spans: list[tuple[int, int] | None]
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Token indices of each gold char span's first and last token; -100 where none."""
     starts, ends = [], []
     for row, span in enumerate(spans):

@@ -23,7 +23,6 @@ import argparse
 import hashlib
 import json
 import logging
-import math
 import random
 import subprocess
 import time
@@ -35,8 +34,15 @@ import torch
 from torch import nn
 
 from rag.reader import data as D
-from rag.reader.model import FROZEN_PREFIX, ReaderNet, base_encoder, encode, load_tokenizer
-from rag.reader.model import span_targets, trainable_state
+from rag.reader.model import (
+    FROZEN_PREFIX,
+    ReaderNet,
+    base_encoder,
+    encode,
+    load_tokenizer,
+    span_targets,
+    trainable_state,
+)
 
 log = logging.getLogger("rag.reader.train")
 
@@ -70,12 +76,18 @@ def _bm25_rankings(qs: list[D.Question]) -> dict[str, tuple[list[int], list[tupl
             paras.setdefault(q.paragraph, q.sentences)
         keys = [(p, i) for p, sents in sorted(paras.items()) for i in range(len(sents))]
         texts = [paras[p][i] for p, i in keys]
-        toks = bm25s.tokenize(texts, stopwords="en", stemmer=stem, return_ids=False,
-                              show_progress=False)
+        toks = bm25s.tokenize(
+            texts, stopwords="en", stemmer=stem, return_ids=False, show_progress=False
+        )
         index = bm25s.BM25(k1=0.9, b=0.4)
         index.index(toks, show_progress=False)
-        qtoks = bm25s.tokenize([q.question for q in aqs], stopwords="en", stemmer=stem,
-                               return_ids=False, show_progress=False)
+        qtoks = bm25s.tokenize(
+            [q.question for q in aqs],
+            stopwords="en",
+            stemmer=stem,
+            return_ids=False,
+            show_progress=False,
+        )
         k = min(len(keys), 40)
         ids, _ = index.retrieve(qtoks, k=k, show_progress=False, n_threads=1)
         for q, row in zip(aqs, ids, strict=True):
@@ -90,7 +102,9 @@ def _bm25_rankings(qs: list[D.Question]) -> dict[str, tuple[list[int], list[tupl
 def build_groups(qs: list[D.Question], rng: random.Random, *, in_para: int = 2) -> list[Group]:
     """One group per question: its answer sentence (if any) and hard negatives."""
     rank = _bm25_rankings(qs)
-    sent_of: dict[tuple[int, int], tuple[str, ...]] = {(q.article, q.paragraph): q.sentences for q in qs}
+    sent_of: dict[tuple[int, int], tuple[str, ...]] = {
+        (q.article, q.paragraph): q.sentences for q in qs
+    }
     groups: list[Group] = []
     for q in qs:
         own, other = rank[q.qid]
@@ -122,17 +136,26 @@ def batches(groups: list[Group], *, per_batch: int, seed: int) -> list[list[Grou
     window = per_batch * 50
     out: list[list[Group]] = []
     for w in range(0, len(order), window):
-        chunk = sorted(order[w : w + window],
-                       key=lambda g: max(len(p.question) + len(p.sentence) for p in groups[g]))
-        out.extend([groups[g] for g in chunk[i : i + per_batch]] for i in range(0, len(chunk), per_batch))
+        chunk = sorted(
+            order[w : w + window],
+            key=lambda g: max(len(p.question) + len(p.sentence) for p in groups[g]),
+        )
+        out.extend(
+            [groups[g] for g in chunk[i : i + per_batch]] for i in range(0, len(chunk), per_batch)
+        )
     rng.shuffle(out)
     return out
 
 
 def loss_of(net: ReaderNet, tok: object, batch: list[Group], max_length: int) -> torch.Tensor:
     pairs = [p for g in batch for p in g]
-    enc = encode(tok, [p.question for p in pairs], [p.sentence for p in pairs],
-                 [p.title for p in pairs], max_length=max_length)
+    enc = encode(
+        tok,
+        [p.question for p in pairs],
+        [p.sentence for p in pairs],
+        [p.title for p in pairs],
+        max_length=max_length,
+    )
     logit, start, end = net(enc.input_ids, enc.attention_mask, enc.token_type_ids)
     labels = torch.tensor([float(p.label) for p in pairs])
     bce = nn.functional.binary_cross_entropy_with_logits(logit, labels)
@@ -149,8 +172,10 @@ def loss_of(net: ReaderNet, tok: object, batch: list[Group], max_length: int) ->
     s_log = start.masked_fill(~enc.span_mask, neg)
     e_log = end.masked_fill(~enc.span_mask, neg)
     if bool((s_t >= 0).any()):
-        span = (nn.functional.cross_entropy(s_log, s_t, ignore_index=-100)
-                + nn.functional.cross_entropy(e_log, e_t, ignore_index=-100)) / 2
+        span = (
+            nn.functional.cross_entropy(s_log, s_t, ignore_index=-100)
+            + nn.functional.cross_entropy(e_log, e_t, ignore_index=-100)
+        ) / 2
     else:
         span = logit.sum() * 0.0
     return bce + listwise + span
@@ -161,8 +186,13 @@ def dev_top1(net: ReaderNet, tok: object, qs: list[D.Question], max_length: int)
     net.eval()
     hits = 0
     for q in qs:
-        enc = encode(tok, [q.question] * len(q.sentences), list(q.sentences),
-                     [q.title] * len(q.sentences), max_length=max_length)
+        enc = encode(
+            tok,
+            [q.question] * len(q.sentences),
+            list(q.sentences),
+            [q.title] * len(q.sentences),
+            max_length=max_length,
+        )
         logit, _, _ = net(enc.input_ids, enc.attention_mask, enc.token_type_ids)
         hits += int(int(logit.argmax()) == q.answer_sentence)
     net.train()
@@ -179,18 +209,21 @@ def sha256(path: Path) -> str:
 
 def _commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m rag.reader.train", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m rag.reader.train", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("squad", type=Path, help="folder with the SQuAD files (../shared/data/squad)")
     ap.add_argument("--out", type=Path, default=Path("data/reader-model"))
     ap.add_argument("--work", type=Path, default=Path("data/reader-train"))
-    ap.add_argument("--questions", type=int, default=20000, help="SQuAD 1.1 train questions")
+    ap.add_argument("--questions", type=int, default=24000, help="SQuAD 1.1 train questions")
     ap.add_argument("--batch", type=int, default=8, help="questions (groups) per step")
     ap.add_argument("--lr", type=float, default=8e-5)
     ap.add_argument("--max-length", type=int, default=112)
@@ -199,6 +232,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many (trial)")
+    ap.add_argument(
+        "--steps", type=int, default=0,
+        help="train on the first N batches of the plan only (the schedule decays over N)",
+    )
+    ap.add_argument(
+        "--export",
+        action="store_true",
+        help="write the model folder from the latest checkpoint and stop (a draft)",
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -212,34 +254,52 @@ def main(argv: list[str] | None = None) -> None:
     train_arts = D.load_json(args.squad, "train")
     stats = D.Stats()
     qs = D.questions(train_arts, positions=iter(D.train_positions(len(train_arts))), stats=stats)
-    holdout = [q for q in D.questions(train_arts, positions=iter(D.holdout_positions(len(train_arts))))
-               if q.answer_sentence is not None]
+    holdout = [
+        q
+        for q in D.questions(train_arts, positions=iter(D.holdout_positions(len(train_arts))))
+        if q.answer_sentence is not None
+    ]
     rng = random.Random(args.seed)
     rng.shuffle(qs)
     qs = sorted(qs[: args.questions], key=lambda q: (q.article, q.paragraph, q.qid))
     v2 = D.load_json(args.squad, "v2dev")
     v2qs = D.questions(v2, positions=iter(D.v2_train_positions(len(v2))))
-    log.info("SQuAD 1.1 train: %d questions used (%s); SQuAD 2.0 even-position training: %d "
-             "(%d unanswerable)", len(qs), stats, len(v2qs),
-             sum(q.answer_sentence is None for q in v2qs))
-    groups = build_groups(qs, random.Random(args.seed)) + build_groups(v2qs, random.Random(args.seed + 1))
+    log.info(
+        "SQuAD 1.1 train: %d questions used (%s); SQuAD 2.0 even-position training: %d "
+        "(%d unanswerable)",
+        len(qs),
+        stats,
+        len(v2qs),
+        sum(q.answer_sentence is None for q in v2qs),
+    )
+    groups = build_groups(qs, random.Random(args.seed)) + build_groups(
+        v2qs, random.Random(args.seed + 1)
+    )
     plan = batches(groups, per_batch=args.batch, seed=args.seed)
-    n_pairs = sum(len(g) for g in groups)
-    log.info("%d groups, %d pairs, %d steps", len(groups), n_pairs, len(plan))
+    planned = len(plan)
+    if args.steps:
+        plan = plan[: args.steps]
+    n_pairs = sum(len(g) for b in plan for g in b)
+    n_groups = sum(len(b) for b in plan)
+    log.info("%d groups, %d pairs, %d steps (of %d planned)", n_groups, n_pairs, len(plan), planned)
 
     tok = load_tokenizer(base)
     net = ReaderNet(base_encoder(base))
     for name, p in net.named_parameters():
         if name.startswith(FROZEN_PREFIX):
             p.requires_grad_(False)
-    head = [p for n, p in net.named_parameters() if p.requires_grad and not n.startswith("encoder.")]
+    head = [
+        p for n, p in net.named_parameters() if p.requires_grad and not n.startswith("encoder.")
+    ]
     body = [p for n, p in net.named_parameters() if p.requires_grad and n.startswith("encoder.")]
-    opt = torch.optim.AdamW([{"params": body, "lr": args.lr}, {"params": head, "lr": args.lr * 10}],
-                            weight_decay=0.01)
+    opt = torch.optim.AdamW(
+        [{"params": body, "lr": args.lr}, {"params": head, "lr": args.lr * 10}], weight_decay=0.01
+    )
     total = len(plan)
     warm = max(1, int(0.06 * total))
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / max(1, total - warm)))
+        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / max(1, total - warm))
+    )
     args.work.mkdir(parents=True, exist_ok=True)
     ckpt = args.work / "checkpoint.pt"
     step, history = 0, []
@@ -250,7 +310,13 @@ def main(argv: list[str] | None = None) -> None:
         sched.load_state_dict(state["sched"])
         step, history = state["step"], state["history"]
         torch.set_rng_state(state["rng"])
+        if state.get("total", planned) != total:
+            history.append({"step": step, "event": f"resumed with the schedule over {total} "
+                            f"steps instead of {state.get('total', planned)}"})
         log.info("resumed at step %d of %d", step, total)
+    if args.export:
+        write_model(net, args, base, history, n_pairs, n_groups)
+        return
     net.train()
     t0, seen, run_loss = time.time(), 0, []
     end_step = total if not args.max_steps else min(total, step + args.max_steps)
@@ -268,31 +334,56 @@ def main(argv: list[str] | None = None) -> None:
         if step % 20 == 0:
             rate = seen / (time.time() - t0)
             left = sum(len(g) for b in plan[step:end_step] for g in b) / max(rate, 1e-9)
-            log.info("step %d/%d loss %.3f  %.1f pairs/s  eta %.0f min", step, total,
-                     float(np.mean(run_loss[-20:])), rate, left / 60)
+            log.info(
+                "step %d/%d loss %.3f  %.1f pairs/s  eta %.0f min",
+                step,
+                total,
+                float(np.mean(run_loss[-20:])),
+                rate,
+                left / 60,
+            )
         if step % args.eval_every == 0 or step == total:
             acc = dev_top1(net, tok, holdout[:300], args.max_length)
             history.append({"step": step, "holdout_train_top1": round(acc, 4)})
-            log.info("step %d: top-1 sentence on 300 held-out SQuAD 1.1 train questions %.3f", step, acc)
+            log.info(
+                "step %d: top-1 sentence on 300 held-out SQuAD 1.1 train questions %.3f", step, acc
+            )
         if step % args.save_every == 0 or step == end_step:
-            torch.save({"model": trainable_state(net), "opt": opt.state_dict(),
-                        "sched": sched.state_dict(), "step": step, "history": history,
-                        "rng": torch.get_rng_state()}, ckpt.with_suffix(".tmp"))
+            torch.save(
+                {
+                    "model": trainable_state(net),
+                    "opt": opt.state_dict(),
+                    "sched": sched.state_dict(),
+                    "step": step,
+                    "history": history,
+                    "total": total,
+                    "rng": torch.get_rng_state(),
+                },
+                ckpt.with_suffix(".tmp"),
+            )
             ckpt.with_suffix(".tmp").replace(ckpt)
     if step < total:
         log.info("stopped at step %d of %d (--max-steps); rerun to continue", step, total)
         return
-    write_model(net, args, base, history, n_pairs, len(groups))
+    write_model(net, args, base, history, n_pairs, n_groups)
 
 
-def write_model(net: ReaderNet, args: argparse.Namespace, base: Path, history: list[dict],
-                n_pairs: int, n_groups: int) -> None:
+def write_model(
+    net: ReaderNet,
+    args: argparse.Namespace,
+    base: Path,
+    history: list[dict],
+    n_pairs: int,
+    n_groups: int,
+) -> None:
     from safetensors.torch import save_file
 
     args.out.mkdir(parents=True, exist_ok=True)
     weights = args.out / "reader.safetensors"
-    save_file({k: v.detach().to(torch.float16).contiguous() for k, v in trainable_state(net).items()},
-              str(weights))
+    save_file(
+        {k: v.detach().to(torch.float16).contiguous() for k, v in trainable_state(net).items()},
+        str(weights),
+    )
     config = {
         "format": "question [SEP] sentence | title",
         "max_length": args.max_length,
@@ -302,9 +393,18 @@ def write_model(net: ReaderNet, args: argparse.Namespace, base: Path, history: l
         "threshold": None,
     }
     (args.out / "reader.json").write_text(json.dumps(config, indent=2) + "\n")
-    info = {"command": "python -m rag.reader.train " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in sorted(vars(args).items()) if k not in {"squad", "out", "work"}),
-        "commit": _commit(), "pairs": n_pairs, "groups": n_groups, "history": history}
+    info = {
+        "command": "python -m rag.reader.train "
+        + " ".join(
+            f"--{k.replace('_', '-')} {v}"
+            for k, v in sorted(vars(args).items())
+            if k not in {"squad", "out", "work"}
+        ),
+        "commit": _commit(),
+        "pairs": n_pairs,
+        "groups": n_groups,
+        "history": history,
+    }
     (args.out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
     log.info("wrote %s (%s)", weights, config["weights_sha256"][:12])
 

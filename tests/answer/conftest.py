@@ -44,7 +44,8 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     tmp = tmp_path_factory.mktemp("generate")
     shutil.copytree(ROOT / "corpus", tmp / "corpus")
     settings = Settings(
-        embedding={"backend": "hash"}, data_dir=tmp / "data", corpus_dir=tmp / "corpus"
+        embedding={"backend": "hash"}, answer={"reader": "lexical"},
+        data_dir=tmp / "data", corpus_dir=tmp / "corpus"
     )
     summary = Service(settings).ingest([settings.corpus_dir])
     assert len(summary.added) == 2 and not summary.failed

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from rag.answer import ABSTAIN_TEXT
+from rag.cite import ABSTAIN_TEXT
 from rag.errors import GeneratorError
 from rag.generate import SYSTEM_PROMPT, amounts, split_reply
 from rag.schemas import AnswerResponse, ChatMessage

@@ -30,6 +30,7 @@ def test_health_without_an_index_is_not_an_error(tmp_path: Path, make_settings) 
         assert response.json() == {
             "status": "no-index", "fingerprint": None, "documents": 0, "chunks": 0,
             "model": "hash-bow-384", "generator": "openai", "generators": ["extractive", "openai"],
+            "reader": "model",
         }
         # Reads that need an index say how to build one.
         response = client.post("/search", json={"query": "cities"})

@@ -17,6 +17,7 @@ SEED_CORPUS = ROOT / "corpus"
 
 
 def hash_settings(data_dir: Path, **overrides: object) -> Settings:
+    overrides.setdefault("answer", {"reader": "lexical"})
     return Settings(embedding={"backend": "hash"}, data_dir=data_dir, **overrides)
 
 

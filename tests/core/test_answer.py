@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.answer import ABSTAIN_TEXT, question_entities, verify_quote
+from rag.cite import ABSTAIN_TEXT, verify_quote
+from rag.eval.heuristic import question_entities
 from rag.eval.questions import EvalQuestion, load_questions
 from rag.followup import rewrite_query
 from rag.schemas import AnswerResponse, ChatMessage
@@ -44,11 +45,30 @@ def test_every_question_set_answer_is_verifiable(seed_service: Service, q: EvalQ
     check_answer(seed_service, seed_service.ask(q.question, history=history))
 
 
-def test_canonical_question_is_answered(seed_service: Service) -> None:
+def test_answer_sentences_clear_the_threshold_best_first(seed_service: Service) -> None:
     resp = seed_service.ask("which cities are high-tech innovators?")
     check_answer(seed_service, resp)
     assert not resp.abstained
-    assert all(c in resp.answer for c in ("Coventry", "Derby", "Northampton", "Preston"))
+    probs = [c.probability for c in resp.citations]
+    assert all(p is not None for p in probs)
+    threshold = seed_service.answerer.threshold
+    assert probs == sorted(probs, reverse=True) and min(probs) >= threshold  # type: ignore[type-var]
+    assert resp.confidence == probs[0]
+    for c in resp.citations:  # the lexical reader marks the whole sentence as the span
+        assert c.answer_span is not None
+        assert c.char_start <= c.answer_span.char_start < c.answer_span.char_end <= c.char_end
+        text = seed_service.snapshot().document_text(c.doc_id)
+        assert text[c.answer_span.char_start : c.answer_span.char_end] == c.answer_span.text
+
+
+def test_threshold_above_every_sentence_abstains(seed_service: Service) -> None:
+    from rag.answer import Answerer
+    from rag.reader.reader import LexicalReader
+
+    strict = Answerer(seed_service.settings, reader=LexicalReader(threshold=1.01))
+    resp = strict.ask("which cities are high-tech innovators?", retriever=seed_service.retriever())
+    assert resp.abstained and resp.answer == ABSTAIN_TEXT and resp.passages
+    assert resp.confidence is not None and resp.confidence < 1.01
 
 
 def test_stream_ends_with_the_same_answer(seed_service: Service) -> None:

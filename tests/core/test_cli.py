@@ -23,14 +23,16 @@ QUESTION = "which cities are high-tech innovators?"
 SUMMARY_KEYS = {"added", "updated", "removed", "unchanged", "failed", "embedded_chunks"}
 RESULT_KEYS = set("rank score chunk_id doc_id title source page char_start char_end text".split())
 CITATION_KEYS = {"marker", "doc_id", "title", "source", "page", "char_start", "char_end", "quote"}
-CITATION_OPTIONAL = {"chunk_id", "date", "authors"}  # documented in rag.schemas.Citation
+# documented in rag.schemas.Citation
+CITATION_OPTIONAL = {"chunk_id", "date", "authors", "answer_span", "probability"}
 ANSWER_KEYS = {"question", "answer", "abstained", "citations", "passages"}
 ANSWER_OPTIONAL = {"rewritten_query", "confidence", "unsupported"}  # rag.schemas.AnswerResponse
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {"RAG_DATA_DIR": str(tmp_path / "data"), "RAG_EMBEDDING__BACKEND": "hash"}
+    return {"RAG_DATA_DIR": str(tmp_path / "data"), "RAG_EMBEDDING__BACKEND": "hash",
+            "RAG_ANSWER__READER": "lexical"}
 
 
 @pytest.fixture

@@ -73,7 +73,8 @@ def test_sigkill_during_ingest_leaves_a_working_index(
     root = data / "index"
     allowed = {2, 2 + N_FILES}
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update(RAG_DATA_DIR=str(data), RAG_EMBEDDING__BACKEND="hash")
+    env.update(RAG_DATA_DIR=str(data), RAG_EMBEDDING__BACKEND="hash",
+               RAG_ANSWER__READER="lexical")
     cmd = [sys.executable, "-m", "rag", "ingest", str(folder), "--json"]
 
     def start() -> subprocess.Popen[bytes]:

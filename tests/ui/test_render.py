@@ -33,6 +33,22 @@ def test_highlight_marks_the_span_given_in_document_offsets() -> None:
     )
 
 
+def test_highlight_emphasises_the_answer_inside_the_quote() -> None:
+    passage = "Cities grow. High-tech: Coventry & Derby. Others lag."
+    start = 40
+    q0, q1 = start + passage.index("High"), start + passage.index(" Others")
+    a0 = start + passage.index("Coventry")
+    a1 = a0 + len("Coventry & Derby")
+    assert render.highlight(passage, start, q0, q1, (a0, a1)) == (
+        '<div class="passage">Cities grow. <mark>High-tech: '
+        "<strong>Coventry &amp; Derby</strong>.</mark> Others lag.</div>"
+    )
+    # an answer span reaching outside the quote is clipped to it
+    clipped = render.highlight(passage, start, q0, q1, (start, a1))
+    assert "<mark><strong>High-tech: Coventry &amp; Derby</strong>.</mark>" in clipped
+    assert "<strong>" not in render.highlight(passage, start, q0, q1, (start, start + 3))
+
+
 def test_highlight_escapes_markup_and_keeps_one_html_block() -> None:
     html = render.highlight("<script>alert(1)</script>\n\nCost: $5 & $6", 0, 0, 8)
     assert "<script>" not in html

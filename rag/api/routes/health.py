@@ -19,6 +19,7 @@ def health(service: ServiceDep, settings: SettingsDep) -> Health:
         "model": service.embedder.model_id,
         "generator": generator,
         "generators": ["extractive", "openai"] if generator == "openai" else ["extractive"],
+        "reader": settings.answer.reader,
     }
     try:
         snap = service.snapshot()

