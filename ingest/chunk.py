@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from ingest.records import Chunk, Document, page_at
+from rag.records import Chunk, Document, page_at
 from rag.text import split_sentences
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -87,7 +87,7 @@ def word_piece_counter(tokenizer_json: str | None = None) -> TokenCounter:
     from tokenizers import Tokenizer
 
     if tokenizer_json is None:
-        from ingest.embed import default_model_path
+        from rag.embed import default_model_path
 
         tokenizer_json = str(default_model_path() / "tokenizer.json")
     tok = Tokenizer.from_file(tokenizer_json)

@@ -13,8 +13,8 @@ from ingest.clean import extract_text_meta, normalise, strip_boilerplate
 from ingest.html import html_to_text
 from ingest.meta import apply_sidecar, is_sidecar
 from ingest.pdf import load_pdf
-from ingest.records import DocMeta, Kind, LoadedDocument
 from rag.errors import EmptyFile, FileRejected, NoText, UndecodableText, UnsupportedFile
+from rag.records import DocMeta, Kind, LoadedDocument
 
 __all__ = ["SUPPORTED_SUFFIXES", "content_hash", "decode_text", "load"]
 

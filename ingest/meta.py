@@ -15,8 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ingest.records import DocMeta
 from rag.errors import FileRejected
+from rag.records import DocMeta
 
 __all__ = ["SIDECAR_SUFFIX", "apply_sidecar", "find_sidecar", "is_sidecar", "read_sidecar"]
 

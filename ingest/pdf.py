@@ -22,8 +22,8 @@ from pypdf import PdfReader
 from pypdf.errors import DependencyError
 
 from ingest.clean import normalise
-from ingest.records import DocMeta, LoadedDocument, PageSpan
 from rag.errors import CorruptFile, EmptyFile, EncryptedFile, NoText, RagError, UnsupportedFile
+from rag.records import DocMeta, LoadedDocument, PageSpan
 
 __all__ = ["PAGE_SEPARATOR", "load_pdf"]
 

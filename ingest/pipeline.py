@@ -22,9 +22,9 @@ import numpy as np
 from tqdm import tqdm
 
 from ingest.chunk import TokenCounter, approximate_counter, chunk_document, word_piece_counter
-from ingest.embed import Embedder, make_embedder
-from ingest.records import Chunk, Document, LoadedDocument
+from rag.embed import Embedder, make_embedder
 from rag.errors import FileRejected, InputError
+from rag.records import Chunk, Document, LoadedDocument
 from rag.schemas import IngestSummary
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store import IndexStore, IndexWriter

@@ -311,7 +311,7 @@ def eval_reader(
     """
     import Stemmer
 
-    from ingest.embed import make_embedder
+    from rag.embed import make_embedder
     from rag.eval.reader import evaluate_reader
     from rag.reader.reader import CrossEncoderReader
 

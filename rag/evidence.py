@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.records import page_at
 from rag.reader.reader import Reader
+from rag.records import page_at
 from rag.retrieve import Hit, minmax
 from rag.store import IndexSnapshot
 from rag.text import split_sentences

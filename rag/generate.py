@@ -30,9 +30,9 @@ from typing import Any
 
 import httpx
 
-from ingest.records import page_at
 from rag.cite import ABSTAIN_TEXT, citation_for, one_line, verify_quote
 from rag.errors import GeneratorError
+from rag.records import page_at
 from rag.retrieve import Hit
 from rag.schemas import AnswerResponse, ChatMessage, Citation
 from rag.settings import AnswerSettings

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.embed import Embedder
+from rag.embed import Embedder
 from rag import vectors
 from rag.schemas import Filters, SearchResult
 from rag.settings import RetrievalSettings

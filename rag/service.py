@@ -13,8 +13,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest.embed import Embedder, make_embedder
 from ingest.pipeline import Ingestor, fingerprint
+from rag.embed import Embedder, make_embedder
 from rag.retrieve import Retriever
 from rag.schemas import AnswerResponse, ChatMessage, Filters, IngestSummary, SearchResponse
 from rag.settings import Settings

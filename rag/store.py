@@ -38,9 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from ingest.records import Chunk, DocMeta, Document, PageSpan
 from rag import vectors as layouts
 from rag.errors import IndexBusy, IndexMismatch, IndexMissing, NotFound
+from rag.records import Chunk, DocMeta, Document, PageSpan
 
 log = logging.getLogger(__name__)
 

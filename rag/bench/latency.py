@@ -70,7 +70,7 @@ def build_synthetic(src: Path, dst: Path, n_chunks: int) -> dict[str, Any]:
     """Replicate ``src``'s chunks (text shuffled by sentence, vectors perturbed) to n_chunks."""
     import faiss
 
-    from ingest.records import Chunk, DocMeta, Document
+    from rag.records import Chunk, DocMeta, Document
     from rag.store import IndexStore
 
     gen = src / (src / "CURRENT").read_text().strip()
@@ -127,8 +127,8 @@ def build_synthetic(src: Path, dst: Path, n_chunks: int) -> dict[str, Any]:
 def measure(index_dir: Path, threads: int, n_queries: int) -> dict[str, Any]:
     import faiss
 
-    from ingest.embed import CachedEmbedder, EmbeddingCache, SentenceTransformerEmbedder
     from rag.bench.legacy import LegacyAnswerer
+    from rag.embed import CachedEmbedder, EmbeddingCache, SentenceTransformerEmbedder
     from rag.service import Service
 
     faiss.omp_set_num_threads(threads)

@@ -14,9 +14,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.embed import Embedder
-from ingest.records import page_at
 from rag.cite import ABSTAIN_TEXT, citation_for, one_line, verify_quote
+from rag.embed import Embedder
 from rag.eval.heuristic import (
     _NAME,
     PENALTY_ENTITY,
@@ -30,6 +29,7 @@ from rag.eval.heuristic import (
     question_entities,
 )
 from rag.followup import rewrite_query
+from rag.records import page_at
 from rag.retrieve import Hit, Retriever
 from rag.schemas import AnswerResponse, ChatMessage, Citation, Filters
 from rag.settings import Settings

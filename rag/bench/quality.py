@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.embed import resolve_dtype
+from rag.embed import resolve_dtype
 from rag.bench.report import stamp, table, write_section
 from rag.eval.retrieval import (
     ALPHAS,
@@ -174,7 +174,7 @@ def label(k1: float, b: float, product: tuple[float, float]) -> str:
 
 
 def bench_retrieval(quick: bool, command: str) -> None:
-    from ingest.embed import make_embedder, resolve_dtype
+    from rag.embed import make_embedder, resolve_dtype
 
     settings = get_settings()
     result = evaluate_beir(SCIFACT, settings=settings, split="test")
@@ -293,7 +293,7 @@ def bench_retrieval(quick: bool, command: str) -> None:
 
 # -- bfloat16 vs float32 -------------------------------------------------------
 def measure_dtype(quick: bool, settings: Settings) -> dict[str, Any]:
-    from ingest.embed import SentenceTransformerEmbedder
+    from rag.embed import SentenceTransformerEmbedder
 
     n, reps = (200, 1) if quick else (1000, 3)
     texts = []

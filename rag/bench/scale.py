@@ -111,8 +111,8 @@ def measure(
 
 
 def run(real: np.ndarray, settings: Any, quick: bool) -> list[dict[str, Any]]:
-    from ingest.embed import make_embedder
     from rag.bench.quality import SCIFACT
+    from rag.embed import make_embedder
     from rag.eval.retrieval import read_jsonl, read_qrels
 
     queries_text = {str(r["_id"]): r["text"] for r in read_jsonl(SCIFACT / "queries.jsonl")}

@@ -95,9 +95,9 @@ def index_stats(index_dir: Path) -> dict[str, float]:
 
 def pipeline_once(base: Settings, model: Any, run: Callable[[Any], Any]) -> dict[str, Any]:
     """One product ingest into a fresh data folder; parse time is measured inside the loader."""
-    from ingest.embed import CachedEmbedder, EmbeddingCache
     from ingest.load import load as load_file
     from ingest.pipeline import Ingestor
+    from rag.embed import CachedEmbedder, EmbeddingCache
 
     parse = [0.0]
 
@@ -176,8 +176,8 @@ def compare(base: Settings, model: Any, run: Callable[[Any], Any], reps: int) ->
 
 
 def bench_ingest(args: argparse.Namespace) -> None:
-    from ingest.embed import SentenceTransformerEmbedder
     from ingest.pipeline import EMBED_BATCH_CHUNKS
+    from rag.embed import SentenceTransformerEmbedder
     from rag.eval.retrieval import beir_documents
 
     base = get_settings()

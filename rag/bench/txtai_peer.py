@@ -40,7 +40,7 @@ def run_txtai(
         ) from exc
     import torch
 
-    from ingest.embed import default_model_path
+    from rag.embed import default_model_path
 
     torch.set_num_threads(threads)
     emb = Embeddings(
@@ -66,7 +66,7 @@ def run_txtai(
 
 
 def run_ours(queries: dict[str, str], threads: int) -> dict[str, Any]:
-    from ingest.embed import SentenceTransformerEmbedder
+    from rag.embed import SentenceTransformerEmbedder
     from rag.eval.retrieval import Candidates, fuse, rank_docs
     from rag.retrieve import Retriever
     from rag.store import IndexStore

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ingest.embed import resolve_dtype
+from rag.embed import resolve_dtype
 from ingest.pipeline import Ingestor
-from ingest.records import DocMeta, Document
+from rag.records import DocMeta, Document
 from rag.errors import IndexMismatch, InvalidRequest
 from rag.retrieve import Retriever, minmax
 from rag.settings import Settings

@@ -93,7 +93,7 @@ class CrossEncoderReader:
 
         base = self._base_dir
         if base is None:
-            from ingest.embed import default_model_path
+            from rag.embed import default_model_path
 
             base = default_model_path()
         weights = self.model_dir / "reader.safetensors"

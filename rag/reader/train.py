@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.set_num_threads(args.threads)
-    from ingest.embed import default_model_path
+    from rag.embed import default_model_path
 
     base = default_model_path()
     train_arts = D.load_json(args.squad, "train")

@@ -24,7 +24,7 @@ from ingest.chunk import (
     split_long,
     split_sentences,
 )
-from ingest.records import Chunk, DocMeta, Document, PageSpan, page_at
+from rag.records import Chunk, DocMeta, Document, PageSpan, page_at
 
 WORD = re.compile(r"\S+")
 ALNUM = re.compile(r"[A-Za-z0-9]")

@@ -19,6 +19,12 @@ pytestmark = pytest.mark.model
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "which cities are high-tech innovators?"
 CITIES = ("Coventry", "Derby", "Northampton", "Preston", "Warrington/Wigan")
+FLOORS = {
+    "fact_recall": 0.58,
+    "abstention_recall": 0.4,
+    "answered_rate": 0.65,
+    "citation_precision": 0.28,
+}
 
 
 class Rag:
@@ -70,15 +76,39 @@ def test_ask_answers_with_verified_quotes(rag: Rag) -> None:
         assert snap.document_text(c["doc_id"])[c["char_start"] : c["char_end"]] == c["quote"]
 
 
+def test_the_high_tech_sentence_leads_with_the_cities_as_its_span(rag: Rag) -> None:
+    resp = rag("ask", QUESTION)
+    first = resp["citations"][0]
+    assert "high-tech" in first["quote"].lower(), resp["answer"]
+    assert (
+        first["answer_span"]["text"] == "Coventry, Derby, Northampton, Preston and Warrington/Wigan"
+    )
+    snap = rag.index.open()
+    span = first["answer_span"]
+    assert (
+        snap.document_text(first["doc_id"])[span["char_start"] : span["char_end"]] == span["text"]
+    )
+    assert not any("service" in c["quote"].lower() for c in resp["citations"]), resp["answer"]
+
+
+def test_the_sponsors_are_named(rag: Rag) -> None:
+    resp = rag("ask", "Who sponsored the Streets Ahead report?")
+    assert not resp["abstained"]
+    lead = resp["citations"][0]["quote"]
+    assert all(s in lead for s in ("Bristol City Council", "Essex University", "HEFCE")), lead
+
+
 def test_ask_abstains_when_the_corpus_has_no_answer(rag: Rag) -> None:
     resp = rag("ask", "What was the population of Leeds in 2020?")
     assert resp["abstained"] and resp["citations"] == [] and resp["passages"]
 
 
 def test_answer_quality_floors(rag: Rag) -> None:
+    # Floors a little under the shipped reader's numbers in BENCHMARKS.md ("answers"),
+    # so a regression fails here; nothing was tuned on this question set.
     summary = rag("eval", "answers")["summary"]
     assert summary["citation_validity"] == 1.0
-    assert summary["fact_recall"] >= 0.58, summary
-    assert summary["abstention_recall"] >= 0.4, summary
-    assert summary["answered_rate"] >= 0.65, summary
-    assert summary["citation_precision"] >= 0.28, summary
+    assert summary["fact_recall"] >= FLOORS["fact_recall"], summary
+    assert summary["abstention_recall"] >= FLOORS["abstention_recall"], summary
+    assert summary["answered_rate"] >= FLOORS["answered_rate"], summary
+    assert summary["citation_precision"] >= FLOORS["citation_precision"], summary

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.embed import (
+from rag.embed import (
     CachedEmbedder,
     EmbeddingCache,
     HashEmbedder,
@@ -96,7 +96,7 @@ def test_make_embedder_by_backend_name(tmp_path: Path) -> None:
 
 
 def test_auto_dtype_follows_the_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ingest import embed
+    from rag import embed
 
     with_bf16 = tmp_path / "bf16"
     with_bf16.write_text("processor : 0\nflags : fpu sse2 avx512f avx512_bf16 avx512_vnni\n")

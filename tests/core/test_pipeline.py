@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.embed import CachedEmbedder, EmbeddingCache, HashEmbedder
 from ingest.load import load
 from ingest.pipeline import Ingestor
-from ingest.records import LoadedDocument
+from rag.embed import CachedEmbedder, EmbeddingCache, HashEmbedder
+from rag.records import LoadedDocument
 from rag.retrieve import Retriever
 from rag.settings import Settings
 from rag.store import IndexSnapshot

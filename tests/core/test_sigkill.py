@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.embed import HashEmbedder
 from ingest.pipeline import Ingestor
+from rag.embed import HashEmbedder
 from rag.retrieve import Retriever
 from rag.settings import RetrievalSettings, Settings
 from rag.store import IndexStore

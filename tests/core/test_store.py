@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.records import Chunk, DocMeta, Document
 from rag.errors import IndexBusy, IndexMismatch, IndexMissing
+from rag.records import Chunk, DocMeta, Document
 from rag.retrieve import Retriever
 from rag.schemas import Filters
 from rag.settings import RetrievalSettings

@@ -14,7 +14,6 @@ from pypdf import PdfReader
 
 from ingest.clean import normalise
 from ingest.load import SUPPORTED_SUFFIXES, content_hash, load
-from ingest.records import LoadedDocument
 from rag.errors import (
     CorruptFile,
     EmptyFile,
@@ -24,6 +23,7 @@ from rag.errors import (
     UndecodableText,
     UnsupportedFile,
 )
+from rag.records import LoadedDocument
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"

@@ -9,8 +9,8 @@ import pytest
 
 from ingest.load import load
 from ingest.meta import apply_sidecar, find_sidecar, is_sidecar, read_sidecar
-from ingest.records import DocMeta
 from rag.errors import FileRejected
+from rag.records import DocMeta
 
 TEXT = "Extracted title here\n\n07 December 2011\n\nAuthors: Jane Doe\n\nThe body of the note."
 

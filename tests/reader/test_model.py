@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.embed import default_model_path
+from rag.embed import default_model_path
 from rag.reader.model import best_spans, encode, load_tokenizer, span_targets
 
 TOK = load_tokenizer(default_model_path())

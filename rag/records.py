@@ -1,4 +1,4 @@
-"""Small records passed between ingestion stages.
+"""Small records shared by ingestion, the store and the answer stage (the ground floor).
 
 Provenance travels with the text: a :class:`Document` holds the cleaned text and
 the page each character range came from; a :class:`Chunk` holds offsets into that
