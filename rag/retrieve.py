@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.embed import Embedder
 from rag import vectors
+from rag.embed import Embedder
 from rag.schemas import Filters, SearchResult
 from rag.settings import RetrievalSettings
-from rag.store import ChunkRow, IndexSnapshot, bm25_tokenize
+from rag.store import ChunkRow, IndexSnapshot
+from rag.text import bm25_tokenize
 
 log = logging.getLogger(__name__)
 

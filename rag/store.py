@@ -25,7 +25,6 @@ import functools
 import json
 import logging
 import os
-import re
 import secrets
 import shutil
 import sqlite3
@@ -41,6 +40,7 @@ import numpy as np
 from rag import vectors as layouts
 from rag.errors import IndexBusy, IndexMismatch, IndexMissing, NotFound
 from rag.records import Chunk, DocMeta, Document, PageSpan
+from rag.text import bm25_tokenize, english_stemmer
 
 log = logging.getLogger(__name__)
 
@@ -152,37 +152,6 @@ def _bm25s() -> Any:
     return bm25s
 
 
-def _bm25_tokenizer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s' (and scikit-learn's) default pattern
-
-
-@functools.cache
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN)
-
-
-def bm25_tokenize(texts: Sequence[str], stemmer: Any) -> list[list[str]]:
-    """Lower-cased, English-stopword-free, Snowball-stemmed tokens.
-
-    The same tokens as ``bm25s.tokenize(texts, stopwords="en", stemmer=stemmer)``
-    (a test holds them equal), without its per-call progress bars and vocabulary
-    building, which dominate on the query path.
-    """
-    stop = _stopwords()
-    out = []
-    for text in texts:
-        words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
-        out.append(list(stemmer.stemWords(words)) if words else [])
-    return out
-
-
 def _hashes_by_path(db: sqlite3.Connection) -> dict[str, tuple[str, str]]:
     rows = db.execute("SELECT doc_id, path, content_hash FROM documents").fetchall()
     return {path: (doc_id, h) for doc_id, path, h in rows}
@@ -204,7 +173,7 @@ class IndexSnapshot:
         bm25_dir = gen_dir / "bm25"
         self.bm25_ids = np.load(bm25_dir / "ids.npy")
         self.bm25 = bm25s.BM25.load(str(bm25_dir)) if len(self.bm25_ids) else None
-        self.stemmer = _bm25_tokenizer()
+        self.stemmer = english_stemmer()
         # An answer reads its passages' documents several times (sentences, scoring,
         # quote checks); the generation is immutable, so a small LRU is always valid.
         self._text_and_pages = functools.lru_cache(maxsize=64)(self._load_text_and_pages)
@@ -412,7 +381,7 @@ class IndexWriter:
         if rows:
             # The title is indexed with every chunk: a light field weighting that
             # lets a passage match its publication's subject.
-            tokens = bm25_tokenize([f"{r[1]}\n{r[2]}" for r in rows], _bm25_tokenizer())
+            tokens = bm25_tokenize([f"{r[1]}\n{r[2]}" for r in rows], english_stemmer())
             retriever = bm25s.BM25(
                 k1=float(self.fingerprint.get("bm25_k1", 1.5)),
                 b=float(self.fingerprint.get("bm25_b", 0.75)),

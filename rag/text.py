@@ -1,4 +1,4 @@
-"""Text analysis shared by ingestion, retrieval and reading: sentence splitting.
+"""Text analysis shared by ingestion, retrieval and reading: sentences and BM25 tokens.
 
 The sentence splitter is written here rather than taken from a library: NLTK's
 punkt needs a data download (impossible offline), pysbd is unmaintained since 2021
@@ -8,7 +8,10 @@ for PDF tables with no punctuation at all. The rules are small and tested.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Sequence
+from typing import Any
 
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st no nos vs etc eg ie inc ltd co corp plc fig figs al approx cf
@@ -83,3 +86,35 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     while e > s and text[e - 1].isspace():
         e -= 1
     return s, e
+
+
+def english_stemmer() -> Any:
+    """The Snowball English stemmer BM25 indexes and queries with."""
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s' (and scikit-learn's) default pattern
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def bm25_tokenize(texts: Sequence[str], stemmer: Any) -> list[list[str]]:
+    """Lower-cased, English-stopword-free, Snowball-stemmed tokens.
+
+    The same tokens as ``bm25s.tokenize(texts, stopwords="en", stemmer=stemmer)``
+    (a test holds them equal), without its per-call progress bars and vocabulary
+    building, which dominate on the query path.
+    """
+    stop = _stopwords()
+    out = []
+    for text in texts:
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
+        out.append(list(stemmer.stemWords(words)) if words else [])
+    return out

@@ -33,8 +33,8 @@ from rag.records import page_at
 from rag.retrieve import Hit, Retriever
 from rag.schemas import AnswerResponse, ChatMessage, Citation, Filters
 from rag.settings import Settings
-from rag.store import IndexSnapshot, bm25_tokenize
-from rag.text import split_sentences
+from rag.store import IndexSnapshot
+from rag.text import bm25_tokenize, split_sentences
 
 log = logging.getLogger(__name__)
 

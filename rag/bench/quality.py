@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from rag.embed import resolve_dtype
 from rag.bench.report import stamp, table, write_section
+from rag.embed import resolve_dtype
 from rag.eval.retrieval import (
     ALPHAS,
     Candidates,
@@ -97,9 +97,9 @@ class Bm25:
     def __init__(self, texts: list[str], *, k1: float = 1.5, b: float = 0.75) -> None:
         import bm25s
 
-        from rag.store import _bm25_tokenizer, bm25_tokenize
+        from rag.text import bm25_tokenize, english_stemmer
 
-        self.stemmer = _bm25_tokenizer()
+        self.stemmer = english_stemmer()
         self.tokenize = bm25_tokenize
         self.n = len(texts)
         self.model = bm25s.BM25(k1=k1, b=b)

@@ -149,7 +149,7 @@ def reader_scorer(reader: Any) -> Scorer:
 def embedding_scorers(embedder: Any, stemmer: Any) -> tuple[Scorer, Scorer]:
     """The bi-encoder cosine and the old heuristic (which builds on the same cosine)."""
     from rag.eval.heuristic import answer_kind, kind_bonus
-    from rag.store import bm25_tokenize
+    from rag.text import bm25_tokenize
 
     def cos(qs: Sequence[str], ss: Sequence[str]) -> np.ndarray:
         uq, us = sorted(set(qs)), sorted(set(ss))
@@ -184,7 +184,7 @@ def embedding_scorers(embedder: Any, stemmer: Any) -> tuple[Scorer, Scorer]:
 def _heuristic_confidence(qs: list[D.Question], embedder: Any, stemmer: Any) -> list[float]:
     """The old answerer's confidence for each question's best sentence."""
     from rag.eval.heuristic import score_sentences
-    from rag.store import bm25_tokenize
+    from rag.text import bm25_tokenize
 
     out = []
     for q in tqdm(qs, desc="heuristic confidence", leave=False):

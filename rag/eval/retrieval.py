@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from rag.embed import resolve_dtype
 from ingest.pipeline import Ingestor
-from rag.records import DocMeta, Document
+from rag.embed import resolve_dtype
 from rag.errors import IndexMismatch, InvalidRequest
+from rag.records import DocMeta, Document
 from rag.retrieve import Retriever, minmax
 from rag.settings import Settings
 from rag.store import IndexStore

@@ -7,7 +7,7 @@ import Stemmer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.store import bm25_tokenize
+from rag.text import bm25_tokenize
 
 ROOT = Path(__file__).resolve().parents[2]
 STEMMER = Stemmer.Stemmer("english")
