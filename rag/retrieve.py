@@ -79,6 +79,43 @@ def minmax(x: np.ndarray) -> np.ndarray:
     return (x - lo) / (hi - lo) if hi > lo else np.ones_like(x)
 
 
+def zscore(x: np.ndarray) -> np.ndarray:
+    if x.size == 0:
+        return x
+    sd = float(x.std())
+    return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
+
+
+FUSIONS = ("convex", "zscore", "rrf", "dense", "bm25")
+
+
+def fuse(
+    dense: np.ndarray, bm25: np.ndarray, method: str, *, alpha: float = 0.5, rrf_k: int = 60
+) -> np.ndarray:
+    """Fused scores of candidates given both retrievers' scores for each of them.
+
+    'convex': ``alpha * minmax(dense) + (1 - alpha) * minmax(bm25)``; 'zscore': the same
+    over z-scores (mean 0, standard deviation 1 over the candidates); 'rrf': reciprocal
+    rank fusion, ``sum 1 / (rrf_k + rank)``; 'dense' or 'bm25': one score alone.
+    """
+    if method == "dense":
+        return dense
+    if method == "bm25":
+        return bm25
+    if method == "rrf":
+        out = np.zeros(len(dense))
+        for arr in (dense, bm25):
+            ranks = np.empty(len(arr))
+            ranks[np.argsort(-arr, kind="stable")] = np.arange(1, len(arr) + 1)
+            out += 1.0 / (rrf_k + ranks)
+        return out
+    if method == "zscore":
+        return alpha * zscore(dense) + (1 - alpha) * zscore(bm25)
+    if method == "convex":
+        return alpha * minmax(dense) + (1 - alpha) * minmax(bm25)
+    raise ValueError(f"unknown fusion {method!r}; expected one of {', '.join(FUSIONS)}")
+
+
 class Retriever:
     """Search one index snapshot with one embedder."""
 
@@ -162,18 +199,7 @@ class Retriever:
             b = np.zeros(len(union))
         d_floor = min(dense.values()) if dense else 0.0
         d = np.array([dense.get(i, d_floor) for i in union])
-        if fusion == "dense":
-            fused = d
-        elif fusion == "bm25":
-            fused = b
-        elif fusion == "rrf":
-            fused = np.zeros(len(union))
-            for arr in (d, b):
-                ranks = np.empty(len(union))
-                ranks[np.argsort(-arr, kind="stable")] = np.arange(1, len(union) + 1)
-                fused += 1.0 / (s.rrf_k + ranks)
-        else:
-            fused = s.alpha * minmax(d) + (1 - s.alpha) * minmax(b)
+        fused = fuse(d, b, fusion, alpha=s.alpha, rrf_k=s.rrf_k)
         order = np.argsort(-fused, kind="stable")
         return [(union[j], float(fused[j]), float(d[j]), float(b[j])) for j in order]
 

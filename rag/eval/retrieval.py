@@ -27,8 +27,9 @@ from ingest.pipeline import Ingestor
 from rag.embed import resolve_dtype
 from rag.errors import IndexMismatch, InvalidRequest
 from rag.records import DocMeta, Document
-from rag.retrieve import Retriever, minmax
-from rag.settings import Settings
+from rag.retrieve import Retriever
+from rag.retrieve import fuse as fuse_scores
+from rag.settings import RetrievalSettings, Settings
 from rag.store import IndexStore
 
 log = logging.getLogger(__name__)
@@ -121,18 +122,14 @@ def rank_docs(c: Candidates, fused: np.ndarray, k: int = 100) -> list[str]:
 
 
 def fuse(c: Candidates, method: str, alpha: float = 0.5, rrf_k: int = 60) -> np.ndarray:
-    if method == "bm25":
-        return c.bm25
-    if method == "dense":
-        return c.dense
-    if method == "rrf":
-        out = np.zeros(len(c.docs))
-        for arr in (c.dense, c.bm25):
-            ranks = np.empty(len(arr))
-            ranks[np.argsort(-arr, kind="stable")] = np.arange(1, len(arr) + 1)
-            out += 1.0 / (rrf_k + ranks)
-        return out
-    return alpha * minmax(c.dense) + (1 - alpha) * minmax(c.bm25)
+    """The product's fusion (:func:`rag.retrieve.fuse`) over one query's candidates."""
+    return fuse_scores(c.dense, c.bm25, method, alpha=alpha, rrf_k=rrf_k)
+
+
+def product_label(r: RetrievalSettings) -> str:
+    """The report's name for the shipped retrieval default."""
+    weighted = r.fusion in ("convex", "zscore")
+    return f"product({r.fusion}" + (f", alpha={r.alpha})" if weighted else ")")
 
 
 def evaluate_beir(
@@ -144,7 +141,8 @@ def evaluate_beir(
     max_tune_queries: int = 400,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Index ``folder`` (cached), then report BM25, dense, RRF and tuned convex fusion."""
+    """Index ``folder`` (cached), then report BM25, dense, RRF, the product default and
+    the product's weighted fusion (convex if the default is unweighted) with alpha tuned."""
     folder = Path(folder)
     for need in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"):
         if not (folder / need).exists():
@@ -199,22 +197,22 @@ def evaluate_beir(
             q: rank_docs(c, fuse(c, method, alpha, s.retrieval.rrf_k)) for q, c in cands.items()
         }
 
+    r = s.retrieval
+    weighted = r.fusion if r.fusion in ("convex", "zscore") else "convex"
     tuning = []
-    best_alpha = s.retrieval.alpha
+    best_alpha = r.alpha
     if tune_c:
         for a in ALPHAS:
             tuning.append(
-                {"alpha": a, "ndcg@10": metrics(run(tune_c, "convex", a), tune_qrels)["ndcg@10"]}
+                {"alpha": a, "ndcg@10": metrics(run(tune_c, weighted, a), tune_qrels)["ndcg@10"]}
             )
-        best_alpha = max(tuning, key=lambda r: r["ndcg@10"])["alpha"]
+        best_alpha = max(tuning, key=lambda t: t["ndcg@10"])["alpha"]
     rows = {
         "bm25": metrics(run(test_c, "bm25"), qrels),
         "dense": metrics(run(test_c, "dense"), qrels),
         "hybrid_rrf": metrics(run(test_c, "rrf"), qrels),
-        f"hybrid_convex(alpha={s.retrieval.alpha})": metrics(
-            run(test_c, "convex", s.retrieval.alpha), qrels
-        ),
-        "hybrid": metrics(run(test_c, "convex", best_alpha), qrels),
+        product_label(r): metrics(run(test_c, r.fusion, r.alpha), qrels),
+        "hybrid": metrics(run(test_c, weighted, best_alpha), qrels),
     }
     lat = np.array(latencies) * 1000
     return {
@@ -222,6 +220,7 @@ def evaluate_beir(
         "split": split,
         "tuned_on": f"{tune_split} ({len(tune_c)} queries)" if tune_c else None,
         "alpha": best_alpha,
+        "fusion": weighted,
         "results": rows,
         "tuning": tuning,
         "index": {

@@ -7,8 +7,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from rag.retrieve import FUSIONS, fuse
 from rag.schemas import Filters, SearchResponse
 from rag.service import Service
 from rag.settings import Settings
@@ -36,7 +38,7 @@ def test_canonical_question_finds_the_coventry_passage(seed_service: Service) ->
     assert top3[0].title == "Centrally-led growth policy holding back cities outside London"
 
 
-@pytest.mark.parametrize("fusion", ["bm25", "dense", "rrf", "convex"])
+@pytest.mark.parametrize("fusion", FUSIONS)
 def test_every_fusion_mode_answers(seed_service: Service, fusion: str) -> None:
     retriever = seed_service.retriever()
     hits = retriever.search(QUESTION, 4, fusion=fusion)
@@ -104,9 +106,23 @@ def test_filters_apply_before_ranking(crowded: Service) -> None:
     assert crowded.search(QUESTION, 5, Filters(doc_ids=["no-such-doc"])).results == []
 
 
-@pytest.mark.parametrize("fusion", ["bm25", "dense", "rrf", "convex"])
+@pytest.mark.parametrize("fusion", FUSIONS)
 def test_filters_hold_in_every_fusion_mode(crowded: Service, fusion: str) -> None:
     retriever = crowded.retriever()
     filters = Filters(author="crowley")
     hits = retriever.search(QUESTION, 5, filters, fusion=fusion)
     assert len(hits) == 5 and all(h.chunk.doc_id.startswith("streets-ahead") for h in hits)
+
+
+def test_fuse_on_a_hand_made_example() -> None:
+    dense = np.array([0.9, 0.5, 0.1])  # evenly spaced: min-max [1, 0.5, 0], z [s, 0, -s]
+    bm25 = np.array([0.0, 4.0, 8.0])  # the reverse order: min-max [0, 0.5, 1], z [-s, 0, s]
+    s = np.sqrt(1.5)  # 1 / population standard deviation of (-1, 0, 1)
+    np.testing.assert_allclose(fuse(dense, bm25, "convex", alpha=0.75), [0.75, 0.5, 0.25])
+    np.testing.assert_allclose(fuse(dense, bm25, "convex", alpha=0.25), [0.25, 0.5, 0.75])
+    np.testing.assert_allclose(fuse(dense, bm25, "zscore", alpha=0.75), [s / 2, 0, -s / 2])
+    rrf = [1 / 61 + 1 / 63, 2 / 62, 1 / 63 + 1 / 61]
+    np.testing.assert_allclose(fuse(dense, bm25, "rrf", rrf_k=60), rrf)
+    assert fuse(dense, bm25, "dense") is dense and fuse(dense, bm25, "bm25") is bm25
+    with pytest.raises(ValueError, match="unknown fusion"):
+        fuse(dense, bm25, "max")
