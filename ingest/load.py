@@ -5,7 +5,6 @@ file itself says. Every refusal is a :class:`~rag.errors.FileRejected` naming th
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from ingest.pdf import load_pdf
 from rag.errors import EmptyFile, FileRejected, NoText, UndecodableText, UnsupportedFile
 from rag.records import DocMeta, Kind, LoadedDocument
 
-__all__ = ["SUPPORTED_SUFFIXES", "content_hash", "decode_text", "load"]
+__all__ = ["SUPPORTED_SUFFIXES", "decode_text", "load"]
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +28,6 @@ SUPPORTED_SUFFIXES: dict[str, Kind] = {
     ".markdown": "text",
 }
 _ALLOWED_CONTROLS = set("\t\n\r\x0c")
-
-
-def content_hash(path: Path) -> str:
-    """SHA-256 of the file's bytes, hex."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load(path: Path, *, password: str | None = None) -> LoadedDocument:

@@ -16,16 +16,15 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import numpy as np
 from tqdm import tqdm
 
 from ingest.chunk import TokenCounter, approximate_counter, chunk_document, word_piece_counter
 from rag.embed import Embedder, make_embedder
 from rag.errors import FileRejected, InputError
 from rag.records import Chunk, Document, LoadedDocument
-from rag.schemas import IngestSummary
+from rag.schemas import FileOutcome, IngestSummary
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store import IndexStore, IndexWriter
 
@@ -109,12 +108,22 @@ def scan(paths: Sequence[Path]) -> tuple[list[Path], list[Path], list[tuple[str,
 
 
 @dataclass(slots=True)
+class Item:
+    """A file (or given document) to write: loaded, or the reason it could not be."""
+
+    key: str  # the document's identity: its resolved path, or a given document's source
+    display: str
+    status: Literal["added", "updated"]
+    doc: Document | None
+    reason: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
 class Pending:
     """A document waiting for its vectors."""
 
-    key: str
-    display: str
-    status: str  # "added" | "updated"
+    item: Item
     doc: Document
     chunks: list[Chunk]
 
@@ -169,9 +178,6 @@ class Ingestor:
             count_tokens=self.count_tokens,
         )
 
-    def embed_chunks(self, doc: Document, chunks: Sequence[Chunk]) -> np.ndarray:
-        return self.embedder.embed([self.embed_text(doc, c) for c in chunks])
-
     def embed_text(self, doc: Document, chunk: Chunk) -> str:
         if self.settings.embedding.include_title and doc.meta.title:
             return f"{doc.meta.title}\n{chunk.text}"
@@ -187,9 +193,15 @@ class Ingestor:
         )
         i = 0
         for p in pending:
-            writer.put_document(p.doc, p.key, p.chunks, vectors[i : i + len(p.chunks)])
+            writer.put_document(p.doc, p.item.key, p.chunks, vectors[i : i + len(p.chunks)])
             i += len(p.chunks)
-            getattr(summary, p.status).append(p.display)
+            outcome = FileOutcome(
+                path=p.item.display,
+                status=p.item.status,
+                doc_id=p.doc.doc_id,
+                warnings=list(p.item.warnings),
+            )
+            summary.record(outcome, p.item.key)
         pending.clear()
 
     def ingest_paths(
@@ -203,15 +215,17 @@ class Ingestor:
         """Bring the index in step with these files and folders."""
         summary = IngestSummary()
         files, folders, missing = scan([Path(p) for p in paths])
-        summary.failed.extend({"path": p, "reason": r} for p, r in missing)
+        for p, r in missing:
+            summary.record(FileOutcome(path=p, status="failed", reason=r))
         known = {} if rebuild else self.store.hashes_by_path()
-        todo: list[tuple[Path, str, str]] = []  # path, hash, status
+        todo: list[tuple[Path, str, Literal["added", "updated"]]] = []  # path, hash, status
         for f in files:
             try:
                 h = file_hash(f)
             except OSError as exc:
-                summary.failed.append(
-                    {"path": display_path(f), "reason": f"cannot be read ({exc.strerror})"}
+                reason = f"cannot be read ({exc.strerror})"
+                summary.record(
+                    FileOutcome(path=display_path(f), status="failed", reason=reason), str(f)
                 )
                 continue
             old = known.get(str(f))
@@ -220,7 +234,9 @@ class Ingestor:
             elif old[1] != h:
                 todo.append((f, h, "updated"))
             else:
-                summary.unchanged.append(display_path(f))
+                summary.record(
+                    FileOutcome(path=display_path(f), status="unchanged", doc_id=old[0]), str(f)
+                )
         seen = {str(f) for f in files}
         gone = [
             (path, doc_id)
@@ -230,18 +246,19 @@ class Ingestor:
         if not todo and (keep_missing or not gone) and not rebuild and self.store.exists():
             return summary  # nothing to write: no model load, no new generation
 
-        def loaded() -> Iterator[tuple[str, str, str, Document | None, str | None]]:
+        def loaded() -> Iterator[Item]:
             for f, h, status in tqdm(todo, desc="ingesting", unit="file", disable=not progress):
+                key, shown = str(f), display_path(f)
                 try:
                     ld = self.loader(f)
                 except FileRejected as exc:
-                    yield str(f), display_path(f), status, None, exc.reason
+                    yield Item(key, shown, status, None, exc.reason)
                     continue
                 except Exception as exc:  # a loader bug must not stop the run
                     log.exception("unexpected error loading %s", f)
-                    yield str(f), display_path(f), status, None, f"unexpected error: {exc}"
+                    yield Item(key, shown, status, None, f"unexpected error: {exc}")
                     continue
-                yield str(f), display_path(f), status, to_document(ld, str(f), h), None
+                yield Item(key, shown, status, to_document(ld, key, h), warnings=ld.warnings)
 
         self._write(loaded(), summary, gone=[] if keep_missing else gone, rebuild=rebuild)
         return summary
@@ -258,20 +275,22 @@ class Ingestor:
         summary = IngestSummary()
         known = {} if rebuild else self.store.hashes_by_path()
 
-        def gen() -> Iterator[tuple[str, str, str, Document | None, str | None]]:
+        def gen() -> Iterator[Item]:
             for d in tqdm(items, desc="ingesting", unit="doc", disable=not progress, total=total):
                 old = known.get(d.source)
                 if old is not None and old[1] == d.content_hash:
-                    summary.unchanged.append(d.source)
+                    summary.record(
+                        FileOutcome(path=d.source, status="unchanged", doc_id=old[0]), d.source
+                    )
                     continue
-                yield d.source, d.source, "added" if old is None else "updated", d, None
+                yield Item(d.source, d.source, "added" if old is None else "updated", d)
 
         self._write(gen(), summary, gone=[], rebuild=rebuild)
         return summary
 
     def _write(
         self,
-        items: Iterable[tuple[str, str, str, Document | None, str | None]],
+        items: Iterable[Item],
         summary: IngestSummary,
         *,
         gone: list[tuple[str, str]],
@@ -280,15 +299,21 @@ class Ingestor:
         with self._writer(rebuild=rebuild) as writer:
             pending: list[Pending] = []
             n_pending = 0
-            for key, shown, status, doc, reason in items:
-                if doc is None:
-                    summary.failed.append({"path": shown, "reason": reason or "unknown error"})
+            for item in items:
+                if item.doc is None:
+                    reason = item.reason or "unknown error"
+                    summary.record(
+                        FileOutcome(path=item.display, status="failed", reason=reason), item.key
+                    )
                     continue
-                chunks = self.chunk(doc)
+                chunks = self.chunk(item.doc)
                 if not chunks:
-                    summary.failed.append({"path": shown, "reason": "no text left after cleaning"})
+                    reason = "no text left after cleaning"
+                    summary.record(
+                        FileOutcome(path=item.display, status="failed", reason=reason), item.key
+                    )
                     continue
-                pending.append(Pending(key, shown, status, doc, chunks))
+                pending.append(Pending(item, item.doc, chunks))
                 n_pending += len(chunks)
                 if n_pending >= EMBED_BATCH_CHUNKS:
                     self._flush(writer, pending, summary)
@@ -297,7 +322,8 @@ class Ingestor:
                 self._flush(writer, pending, summary)
             for path, doc_id in gone:
                 writer.remove_document(doc_id)
-                summary.removed.append(display_path(Path(path)))
+                shown = display_path(Path(path))
+                summary.record(FileOutcome(path=shown, status="removed", doc_id=doc_id), path)
 
     def remove(self, doc_id: str) -> str:
         """Remove one document by id; returns its path."""

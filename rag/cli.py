@@ -85,9 +85,9 @@ def ingest(
 
     Example: rag ingest corpus/ ../reports/new-report.pdf
     """
-    from ingest.pipeline import Ingestor
+    from rag.service import Service
 
-    summary = Ingestor(_settings()).ingest_paths(
+    summary = Service(_settings()).ingest(
         paths, keep_missing=keep_missing, rebuild=rebuild, progress=not as_json
     )
     if as_json:

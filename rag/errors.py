@@ -6,7 +6,7 @@ to a one-line message and an exit code, the UI to a banner. Messages name the
 file, field or id at fault and say what to do.
 
     RagError
-    ├── InputError                (400) a request or file the user can fix
+    ├── InputError                (400) a request, file or setting the user can fix
     │   ├── FileRejected          a file that cannot be ingested (one line, names the file)
     │   │   ├── EmptyFile
     │   │   ├── EncryptedFile
@@ -14,14 +14,16 @@ file, field or id at fault and say what to do.
     │   │   ├── UnsupportedFile
     │   │   ├── UndecodableText
     │   │   └── NoText
-    │   └── InvalidRequest        a field out of bounds (query too long, k too large ...)
-    ├── AuthError                 (401/403) missing or wrong API key, writes disabled
+    │   ├── InvalidRequest        a field out of bounds (query too long, k too large ...)
+    │   │                         or a RAG_ variable that names no setting
+    │   └── PayloadTooLarge       (413) an upload over the size limit
+    ├── AuthError                 (401) missing or wrong API key
+    │   └── WritesDisabled        (403) no API key is configured, so writes are off
     ├── NotFound                  (404) unknown document id
-    ├── PayloadTooLarge           (413) an upload over the size limit
-    ├── IndexError_               (409/503) index missing, mismatched or busy
+    ├── IndexError_               (503) index missing, mismatched or busy
     │   ├── IndexMissing
-    │   ├── IndexMismatch
-    │   └── IndexBusy
+    │   ├── IndexMismatch         (409)
+    │   └── IndexBusy             (409)
     ├── GeneratorError            (502) the configured LLM endpoint failed
     └── ModelError                (503) the shipped reader model is missing or damaged
 """

@@ -7,7 +7,6 @@ text such that ``document.text[chunk.char_start:chunk.char_end] == chunk.text``.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -89,6 +88,3 @@ def page_at(pages: tuple[PageSpan, ...] | list[PageSpan], offset: int) -> int | 
             break
     return found
 
-
-def text_hash(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()

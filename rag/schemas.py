@@ -1,10 +1,17 @@
-"""Wire shapes shared by the command line (``--json``), the API and the UI."""
+"""Wire shapes shared by the command line (``--json``), the API and the UI.
+
+One copy of each: the API answers with these models and the UI parses its answers
+with them. The server-sent event framing of ``POST /ask`` lives here too
+(:func:`sse_event` writes an event, :func:`parse_sse` reads a stream).
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
 
 
 class Filters(BaseModel):
@@ -95,17 +102,154 @@ class AnswerResponse(BaseModel):
     )
 
 
+Status = Literal["added", "updated", "unchanged", "removed", "failed"]
+
+
 class FileOutcome(BaseModel):
+    """What became of one file: its index id when it is in the index, else the reason."""
+
     path: str
-    status: Literal["added", "updated", "unchanged", "removed", "failed"]
+    status: Status
     doc_id: str | None = None
     reason: str | None = None
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Problems the loader worked around (a damaged PDF page, say); the file "
+        "was still indexed.",
+    )
 
 
 class IngestSummary(BaseModel):
-    added: list[str] = Field(default_factory=list)
-    updated: list[str] = Field(default_factory=list)
-    removed: list[str] = Field(default_factory=list)
-    unchanged: list[str] = Field(default_factory=list)
-    failed: list[dict[str, str]] = Field(default_factory=list)
+    """One typed outcome per file in ``files``; the JSON keeps the lists by status.
+
+    ``added``, ``updated``, ``removed`` and ``unchanged`` list paths, ``failed`` lists
+    ``{"path", "reason"}`` objects: the shape ``rag ingest --json`` and ``POST /reindex``
+    have always printed. :meth:`outcome` finds a file's outcome by its path.
+    """
+
+    files: list[FileOutcome] = Field(default_factory=list, exclude=True)
     embedded_chunks: int = 0
+    _by_key: dict[str, FileOutcome] = PrivateAttr(default_factory=dict)
+
+    def record(self, outcome: FileOutcome, key: str | None = None) -> FileOutcome:
+        """Add ``outcome``; ``key`` (the file's resolved path) makes it findable by path."""
+        self.files.append(outcome)
+        if key is not None:
+            self._by_key[key] = outcome
+        return outcome
+
+    def outcome(self, path: Path | str) -> FileOutcome | None:
+        """The outcome of the file at ``path`` (or of the document keyed so), if this run
+        considered it."""
+        found = self._by_key.get(str(path))
+        return found or self._by_key.get(str(Path(path).expanduser().resolve()))
+
+    def _paths(self, status: Status) -> list[str]:
+        return [f.path for f in self.files if f.status == status]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def added(self) -> list[str]:
+        return self._paths("added")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def updated(self) -> list[str]:
+        return self._paths("updated")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def removed(self) -> list[str]:
+        return self._paths("removed")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def unchanged(self) -> list[str]:
+        return self._paths("unchanged")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def failed(self) -> list[dict[str, str]]:
+        return [
+            {"path": f.path, "reason": f.reason or "unknown error"}
+            for f in self.files
+            if f.status == "failed"
+        ]
+
+
+# -- the HTTP API's other answers, which the UI parses ---------------------------------
+
+
+class Health(BaseModel):
+    status: Literal["ok", "no-index"] = Field(examples=["ok"])
+    fingerprint: dict[str, Any] | None = Field(
+        description="What the index was built with; null before the first ingest."
+    )
+    documents: int
+    chunks: int
+    model: str = Field(
+        description="The embedding model.", examples=["sentence-transformers/all-MiniLM-L6-v2"]
+    )
+    generator: str = Field(description="The configured answer generator.", examples=["extractive"])
+    generators: list[str] = Field(examples=[["extractive"]])
+    reader: str = Field("reader", description="The sentence reader: the trained model or a fake.")
+
+
+class DocumentInfo(BaseModel):
+    doc_id: str = Field(examples=["streets-ahead-press-release-2011-12-07-1a2b3c4d"])
+    title: str = Field(examples=["Streets Ahead: what makes a city innovative?"])
+    source: str = Field(examples=["corpus/streets-ahead-press-release-2011-12-07.txt"])
+    date: str | None = Field(examples=["2011-12-07"])
+    authors: list[str] = Field(examples=[["Lizzie Crowley"]])
+    publisher: str | None
+    kind: str = Field(examples=["text"])
+    doc_type: str | None = Field(None, examples=["press release"])
+    pages: int | None = Field(description="Page count; null for formats without pages.")
+    chunks: int
+    url: str | None = None
+
+
+class DocumentDetail(DocumentInfo):
+    text: str = Field(description="Full cleaned text; citations' offsets index into it.")
+    page_spans: list[tuple[int, int, int]] = Field(
+        default_factory=list,
+        description="[page, start, end]: characters [start, end) of text come from page.",
+    )
+
+
+class DocumentPage(BaseModel):
+    total: int
+    documents: list[DocumentInfo]
+
+
+class UploadResponse(BaseModel):
+    files: list[FileOutcome]
+
+
+# -- server-sent events ----------------------------------------------------------------
+
+
+def sse_event(event: str, data: str) -> str:
+    """One text/event-stream event (``data`` must be a single line, as JSON is)."""
+    return f"event: {event}\ndata: {data}\n\n"
+
+
+def parse_sse(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """(event, data) pairs of a text/event-stream; comments and ids are skipped."""
+    event, data = "message", list[str]()
+    for line in lines:
+        if not line:
+            if data:
+                yield event, "\n".join(data)
+            event, data = "message", []
+        elif line.startswith(":"):
+            continue
+        else:
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                event = value
+            elif field == "data":
+                data.append(value)
+    if data:
+        yield event, "\n".join(data)

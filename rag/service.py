@@ -3,6 +3,8 @@
 ``Service`` loads the model and the live index once; reads always use a complete
 snapshot, and writes (ingest, upload, delete) build a new generation and then
 swap the snapshot reference atomically, so searches keep working during a re-index.
+Adding and removing files changes the corpus folder and the index as one step
+(:mod:`ingest.corpus`), so the folder stays the source of truth.
 """
 
 from __future__ import annotations
@@ -13,10 +15,18 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ingest import corpus
 from ingest.pipeline import Ingestor, fingerprint
 from rag.embed import Embedder, make_embedder
 from rag.retrieve import Retriever
-from rag.schemas import AnswerResponse, ChatMessage, Filters, IngestSummary, SearchResponse
+from rag.schemas import (
+    AnswerResponse,
+    ChatMessage,
+    FileOutcome,
+    Filters,
+    IngestSummary,
+    SearchResponse,
+)
 from rag.settings import Settings
 from rag.store import IndexSnapshot, IndexStore
 
@@ -41,6 +51,7 @@ class Service:
         self._snapshot: IndexSnapshot | None = None
         self._swap = threading.Lock()
         self._write = threading.Lock()
+        self._corpus = threading.Lock()  # one change to the corpus folder at a time
         self._answerer = answerer
 
     # -- reading ---------------------------------------------------------------
@@ -126,22 +137,59 @@ class Service:
         return Ingestor(self.settings, embedder=self.embedder, store=self.store)
 
     def ingest(
-        self, paths: Sequence[Path | str], *, keep_missing: bool = True, progress: bool = False
+        self,
+        paths: Sequence[Path | str],
+        *,
+        keep_missing: bool = True,
+        rebuild: bool = False,
+        progress: bool = False,
     ) -> IngestSummary:
+        """Bring the index in step with these files and folders (see ``Ingestor``)."""
         with self._write:
             summary = self.ingestor().ingest_paths(
-                paths, keep_missing=keep_missing, progress=progress
+                paths, keep_missing=keep_missing, rebuild=rebuild, progress=progress
             )
         self._refresh()
         return summary
 
-    def remove(self, doc_id: str) -> str:
-        with self._write:
-            path = self.ingestor().remove(doc_id)
-        self._refresh()
+    def add_files(
+        self,
+        files: Sequence[corpus.Incoming],
+        *,
+        metadata: dict[str, Any] | None = None,
+        max_bytes: int | None = None,
+    ) -> list[FileOutcome]:
+        """Store ``(name, bytes stream)`` pairs in the corpus folder's ``uploads/`` and
+        index them; one outcome per file, and a failed file leaves the folder as it was.
+
+        ``metadata`` is written as each file's sidecar; ``max_bytes`` defaults to
+        ``api.max_upload_mb``.
+        """
+        if max_bytes is None:
+            max_bytes = int(self.settings.api.max_upload_mb * 1_000_000)
+        with self._corpus:
+            return corpus.add_files(
+                self.settings.corpus_dir,
+                files,
+                ingest=lambda paths: self.ingest(paths, keep_missing=True),
+                max_bytes=max_bytes,
+                sidecar=metadata,
+            )
+
+    def remove(self, doc_id: str, *, delete_file: bool = False) -> str:
+        """Remove one document from the index; returns its path. With ``delete_file``,
+        its file and sidecar are deleted too when they lie inside the corpus folder."""
+        with self._corpus:
+            with self._write:
+                path = self.ingestor().remove(doc_id)
+            self._refresh()
+            if delete_file:
+                corpus.delete_file(Path(path), self.settings.corpus_dir)
         return path
 
     def _refresh(self) -> None:
+        if self._snapshot is None:
+            return  # nothing loaded yet: the first read opens the newest generation
         if self.store.exists():
             new = self.store.open(self.fingerprint)
             with self._swap:

@@ -1,23 +1,35 @@
 """One settings tree for the whole product (environment prefix ``RAG_``).
 
 Nested groups are set with a double underscore, e.g. ``RAG_EMBEDDING__THREADS=1``
-or ``RAG_RETRIEVAL__ALPHA=0.6``. Build it with :func:`get_settings`; nothing here
-reads the environment at import time.
+or ``RAG_RETRIEVAL__ALPHA=0.6``. A ``RAG_`` variable that names no setting is an
+error naming the closest one, so a typo is not silently ignored. Build it with
+:func:`get_settings`; nothing here reads the environment at import time.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rag.errors import InvalidRequest
+
+# The source checkout (or the install location for a wheel): for the bundled corpus
+# and benchmark files, never for where data is written.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "RAG_"
+_NESTED = "__"
 
 
 class ChunkingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     max_tokens: int = Field(
         200,
         ge=32,
@@ -35,6 +47,8 @@ class ChunkingSettings(BaseModel):
 
 
 class EmbeddingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     backend: Literal["sentence-transformers", "hash"] = Field(
         "sentence-transformers",
         description="'sentence-transformers' loads the bundled all-MiniLM-L6-v2; 'hash' is a "
@@ -64,17 +78,21 @@ class EmbeddingSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
-    fusion: Literal["convex", "rrf", "dense", "bm25"] = Field(
+    model_config = ConfigDict(extra="forbid")
+
+    fusion: Literal["convex", "zscore", "rrf", "dense", "bm25"] = Field(
         "convex",
         description="How BM25 and dense results are combined: a convex combination of "
-        "min-max normalised scores, reciprocal rank fusion, or one of them alone.",
+        "min-max normalised scores ('convex') or of z-scores ('zscore'), reciprocal rank "
+        "fusion, or one of them alone.",
     )
     alpha: float = Field(
         0.5,
         ge=0.0,
         le=1.0,
-        description="Weight of the dense score in convex fusion (0.5: best on SciFact's "
-        "train split with the BM25 parameters below; see BENCHMARKS.md).",
+        description="Weight of the dense score in convex and z-score fusion (0.5: best on "
+        "SciFact's train split with the BM25 parameters below, and kept by the selection on "
+        "SciFact and FinanceBench training data together; see BENCHMARKS.md).",
     )
     bm25_k1: float = Field(
         0.9,
@@ -108,6 +126,8 @@ class RetrievalSettings(BaseModel):
 
 
 class AnswerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     generator: Literal["extractive", "openai"] = Field(
         "extractive", description="'extractive' needs no LLM; 'openai' calls an endpoint."
     )
@@ -147,6 +167,8 @@ class AnswerSettings(BaseModel):
 
 
 class ApiSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     host: str = Field("127.0.0.1", description="Address `rag serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `rag serve` binds.")
     api_key: str | None = Field(
@@ -162,23 +184,37 @@ class ApiSettings(BaseModel):
 
 
 class UiSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     api_url: str = Field("http://127.0.0.1:8000", description="Base URL of the API.")
     port: int = Field(8501, ge=1, le=65535, description="Port `rag ui` binds.")
     timeout_s: float = Field(60.0, gt=0, description="How long the UI waits for the API.")
 
 
+def _in_working_dir(name: str) -> Any:
+    def default() -> Path:
+        return Path.cwd() / name
+
+    return default
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RAG_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter=_NESTED, extra="ignore"
+    )
 
     data_dir: Path = Field(
-        PROJECT_ROOT / "data", description="Folder for the index and caches (git-ignored)."
+        default_factory=_in_working_dir("data"),
+        description="Folder for the index and caches (git-ignored); default: data/ in the "
+        "working directory.",
     )
     index_dir: Path | None = Field(
         None, description="Folder of the persistent index; default: DATA_DIR/index."
     )
     corpus_dir: Path = Field(
-        PROJECT_ROOT / "corpus",
-        description="Publications folder; uploads land here and /reindex re-scans it.",
+        default_factory=_in_working_dir("corpus"),
+        description="Publications folder; uploads land here and /reindex re-scans it; "
+        "default: corpus/ in the working directory.",
     )
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
@@ -186,6 +222,12 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_variables(cls, data: Any) -> Any:
+        check_environment(os.environ)
+        return data
 
     @property
     def resolved_index_dir(self) -> Path:
@@ -198,6 +240,33 @@ class Settings(BaseSettings):
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with top-level fields replaced (nested groups as whole objects)."""
         return self.model_copy(update=changes)
+
+
+def known_variables() -> list[str]:
+    """Every environment variable that sets something: ``RAG_FIELD``, ``RAG_GROUP`` (a
+    JSON object) and ``RAG_GROUP__FIELD``."""
+    names: list[str] = []
+    for name, field in Settings.model_fields.items():
+        names.append(f"{ENV_PREFIX}{name}".upper())
+        group = field.annotation
+        if isinstance(group, type) and issubclass(group, BaseModel):
+            names += [f"{ENV_PREFIX}{name}{_NESTED}{sub}".upper() for sub in group.model_fields]
+    return names
+
+
+def check_environment(environ: Mapping[str, str]) -> None:
+    """Refuse a ``RAG_`` variable that names no setting, naming the closest that does."""
+    known = known_variables()
+    for key in sorted(environ):
+        name = key.upper()
+        if not name.startswith(ENV_PREFIX) or name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        hint = f"did you mean {close[0]}?" if close else (
+            f"settings are {ENV_PREFIX}<FIELD> or {ENV_PREFIX}<GROUP>{_NESTED}<FIELD>, listed "
+            "in rag/settings.py"
+        )
+        raise InvalidRequest(key, f"no such setting; {hint} (or unset it)")
 
 
 @lru_cache(maxsize=1)

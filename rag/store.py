@@ -39,7 +39,7 @@ import numpy as np
 
 from rag import vectors as layouts
 from rag.errors import IndexBusy, IndexMismatch, IndexMissing, NotFound
-from rag.records import Chunk, DocMeta, Document, PageSpan
+from rag.records import Chunk, Document, PageSpan
 from rag.text import bm25_tokenize, english_stemmer
 
 log = logging.getLogger(__name__)
@@ -543,23 +543,3 @@ def check_fingerprint(root: Path, stored: dict[str, Any], wanted: dict[str, Any]
     if diffs:
         raise IndexMismatch(root, diffs)
 
-
-def document_from_row(snapshot: IndexSnapshot, row: DocumentRow) -> Document:
-    """Rebuild a :class:`Document` record (full text and pages) from the index."""
-    return Document(
-        doc_id=row.doc_id,
-        source=row.source,
-        content_hash=row.content_hash,
-        kind=row.kind,  # type: ignore[arg-type]
-        text=snapshot.document_text(row.doc_id),
-        meta=DocMeta(
-            title=row.title,
-            date=row.date,
-            authors=row.authors,
-            publisher=row.publisher,
-            doc_type=row.doc_type,
-            url=row.url,
-            extra=row.extra,
-        ),
-        pages=snapshot.document_pages(row.doc_id),
-    )

@@ -4,20 +4,13 @@ Run with `rag ui` (or `streamlit run ui/app.py`); the API it talks to is set by
 RAG_UI__API_URL. All retrieval happens behind the API.
 """
 
-# ruff: noqa: E402 - the project root must be on sys.path before `ui` is importable
-import sys
 from datetime import date
-from pathlib import Path
-
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:  # `streamlit run ui/app.py` puts ui/, not the root, on sys.path
-    sys.path.insert(0, _ROOT)
 
 import streamlit as st
 
-from rag.schemas import AnswerResponse, Citation, SearchResult
+from rag.schemas import AnswerResponse, Citation, Health, SearchResult
 from ui import render, state
-from ui.client import ApiClient, ApiError, ApiUnavailable, Health
+from ui.client import ApiClient, ApiError, ApiUnavailable
 
 _PENDING_KEY = "_pending_question"
 EARLIEST_DATE = date(1990, 1, 1)

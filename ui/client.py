@@ -6,7 +6,8 @@ Errors, in full:
     ApiError         the API answered 4xx/5xx (or an ``error`` event mid-stream);
                      ``detail`` is the API's user-facing sentence
 
-Both carry a message fit for ``st.error`` as ``str(err)``.
+Both carry a message fit for ``st.error`` as ``str(err)``. Answers are parsed with
+the API's own models from :mod:`rag.schemas`, so the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -18,9 +19,20 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from rag.schemas import AnswerResponse, ChatMessage, FileOutcome, Filters, SearchResponse
+from rag.schemas import (
+    AnswerResponse,
+    ChatMessage,
+    DocumentDetail,
+    DocumentPage,
+    FileOutcome,
+    Filters,
+    Health,
+    SearchResponse,
+    UploadResponse,
+    parse_sse,
+)
 
 StreamEvent = tuple[Literal["token"], str] | tuple[Literal["final"], AnswerResponse]
 
@@ -44,41 +56,6 @@ class ApiError(Exception):
         self.status = status
         self.detail = detail
         super().__init__(detail)
-
-
-class Health(BaseModel):
-    status: str
-    documents: int = 0
-    chunks: int = 0
-    model: str = ""
-    generator: str = "extractive"
-    generators: list[str] = Field(default_factory=lambda: ["extractive"])
-    fingerprint: dict[str, Any] | None = None
-
-
-class DocumentInfo(BaseModel):
-    doc_id: str
-    title: str
-    source: str = ""
-    date: str | None = None
-    authors: list[str] = Field(default_factory=list)
-    publisher: str | None = None
-    kind: str | None = None
-    pages: int | None = None
-    chunks: int = 0
-
-
-class DocumentDetail(DocumentInfo):
-    text: str
-
-
-class DocumentPage(BaseModel):
-    total: int
-    documents: list[DocumentInfo]
-
-
-class UploadResponse(BaseModel):
-    files: list[FileOutcome]
 
 
 def _json(text: str) -> Any:
@@ -223,7 +200,7 @@ class ApiClient:
                 if response.status_code >= 400:
                     response.read()
                     raise ApiError(response.status_code, _detail(response))
-                for event, data in _sse_events(response.iter_lines()):
+                for event, data in parse_sse(response.iter_lines()):
                     if event == "token":
                         yield ("token", str(_json(data).get("text", "")))
                     elif event == "final":
@@ -267,34 +244,4 @@ def _filters_json(filters: Filters | None) -> dict[str, Any] | None:
     return None if filters is None or filters.is_empty() else filters.model_dump(exclude_none=True)
 
 
-def _sse_events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
-    """(event, data) pairs of a text/event-stream; comments and ids are skipped."""
-    event, data = "message", list[str]()
-    for line in lines:
-        if not line:
-            if data:
-                yield event, "\n".join(data)
-            event, data = "message", []
-        elif line.startswith(":"):
-            continue
-        else:
-            field, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if field == "event":
-                event = value
-            elif field == "data":
-                data.append(value)
-    if data:
-        yield event, "\n".join(data)
-
-
-__all__ = [
-    "ApiClient",
-    "ApiError",
-    "ApiUnavailable",
-    "DocumentDetail",
-    "DocumentInfo",
-    "DocumentPage",
-    "Health",
-    "StreamEvent",
-]
+__all__ = ["ApiClient", "ApiError", "ApiUnavailable", "StreamEvent"]

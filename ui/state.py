@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from rag.schemas import AnswerResponse
+from rag.schemas import AnswerResponse, DocumentInfo, Health
 from rag.settings import get_settings
-from ui.client import ApiClient, ApiError, ApiUnavailable, DocumentInfo, Health
+from ui.client import ApiClient, ApiError, ApiUnavailable
 
 CLIENT_KEY = "api_client"
 TURNS_KEY = "turns"
@@ -40,7 +40,10 @@ def navigation() -> None:
     st.sidebar.divider()
 
 
+@st.cache_resource(show_spinner=False)
 def _default_client(api_url: str, timeout_s: float) -> ApiClient:
+    """One client (and its connection pool) per API address, shared by every rerun and
+    session of this server process."""
     return ApiClient(api_url, timeout_s)
 
 

@@ -1,9 +1,9 @@
-"""Request and response bodies of the HTTP API that are not shared wire shapes.
+"""Request bodies of the HTTP API, and the row-to-response conversion.
 
-The shapes the CLI and UI share (search results, answers, ingest summaries) live in
-:mod:`rag.schemas`. Limits that depend on settings (longest query, largest k, most
-history) are checked in :mod:`rag.api.deps` and written into the OpenAPI document
-by :func:`rag.api.app.create_app`.
+The shapes the CLI and UI share (search results, answers, ingest summaries, health,
+documents, upload outcomes) live in :mod:`rag.schemas`. Limits that depend on settings
+(longest query, largest k, most history) are checked in :mod:`rag.api.deps` and
+written into the OpenAPI document by :func:`rag.api.app.create_app`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
-from rag.schemas import ChatMessage, FileOutcome, Filters
+from rag.schemas import ChatMessage, DocumentInfo, Filters
 from rag.store import DocumentRow
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -79,61 +79,21 @@ class AskRequest(_Request):
     )
 
 
-class Health(BaseModel):
-    status: Literal["ok", "no-index"] = Field(examples=["ok"])
-    fingerprint: dict[str, Any] | None = Field(
-        description="What the index was built with; null before the first ingest."
+def document_info(row: DocumentRow) -> DocumentInfo:
+    """A stored document's row as the API shows it."""
+    return DocumentInfo(
+        doc_id=row.doc_id,
+        title=row.title,
+        source=row.source,
+        date=row.date,
+        authors=list(row.authors),
+        publisher=row.publisher,
+        kind=row.kind,
+        doc_type=row.doc_type,
+        pages=row.n_pages,
+        chunks=row.chunks,
+        url=row.url,
     )
-    documents: int
-    chunks: int
-    model: str = Field(
-        description="The embedding model.", examples=["sentence-transformers/all-MiniLM-L6-v2"]
-    )
-    generator: str = Field(description="The configured answer generator.", examples=["extractive"])
-    generators: list[str] = Field(examples=[["extractive"]])
-    reader: str = Field("reader", description="The sentence reader: the trained model or a fake.")
-
-
-class DocumentInfo(BaseModel):
-    doc_id: str = Field(examples=["streets-ahead-press-release-2011-12-07-1a2b3c4d"])
-    title: str = Field(examples=["Streets Ahead: what makes a city innovative?"])
-    source: str = Field(examples=["corpus/streets-ahead-press-release-2011-12-07.txt"])
-    date: str | None = Field(examples=["2011-12-07"])
-    authors: list[str] = Field(examples=[["Lizzie Crowley"]])
-    publisher: str | None
-    kind: str = Field(examples=["text"])
-    doc_type: str | None = Field(examples=["press release"])
-    pages: int | None = Field(description="Page count; null for formats without pages.")
-    chunks: int
-    url: str | None
-
-    @classmethod
-    def from_row(cls, row: DocumentRow) -> DocumentInfo:
-        return cls(
-            doc_id=row.doc_id,
-            title=row.title,
-            source=row.source,
-            date=row.date,
-            authors=list(row.authors),
-            publisher=row.publisher,
-            kind=row.kind,
-            doc_type=row.doc_type,
-            pages=row.n_pages,
-            chunks=row.chunks,
-            url=row.url,
-        )
-
-
-class DocumentDetail(DocumentInfo):
-    text: str = Field(description="Full cleaned text; citations' offsets index into it.")
-    page_spans: list[tuple[int, int, int]] = Field(
-        description="[page, start, end]: characters [start, end) of text come from page."
-    )
-
-
-class DocumentPage(BaseModel):
-    total: int
-    documents: list[DocumentInfo]
 
 
 class UploadMetadata(BaseModel):
@@ -150,6 +110,3 @@ class UploadMetadata(BaseModel):
     def sidecar(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
 
-
-class UploadResponse(BaseModel):
-    files: list[FileOutcome]

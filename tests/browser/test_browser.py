@@ -100,6 +100,7 @@ def ui_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
     )
+    env.pop("RAG_UPDATE_SCREENSHOT", None)  # this test's switch, not a setting: rag refuses it
     ingest = subprocess.run(
         [sys.executable, "-m", "rag", "ingest", str(CORPUS)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,

@@ -145,6 +145,27 @@ def test_loader_crash_is_reported_not_raised(
     assert summary.failed[0]["reason"] == "unexpected error: parser exploded"
 
 
+def test_each_file_has_a_typed_outcome_with_its_id_and_loader_warnings(
+    corpus: Path, ingestor: Callable[..., Ingestor]
+) -> None:
+    def warning(path: Path) -> LoadedDocument:
+        ld = load(path)
+        return LoadedDocument(ld.source, ld.kind, ld.text, ld.meta, ld.pages, ("page 2: odd",))
+
+    ing = ingestor(loader=warning)
+    first = ing.ingest_paths([corpus], progress=False)
+    ids = docs_by_name(ing.store.open())
+    for name in (LOCAL, STREETS):
+        outcome = first.outcome(corpus / name)
+        assert outcome is not None and outcome.status == "added"
+        assert outcome.doc_id == ids[name] and outcome.warnings == ["page 2: odd"]
+    again = ing.ingest_paths([corpus], progress=False).outcome(corpus / STREETS)
+    assert again is not None and (again.status, again.doc_id) == ("unchanged", ids[STREETS])
+    (corpus / LOCAL).unlink()
+    gone = ing.ingest_paths([corpus], progress=False).outcome(corpus / LOCAL)
+    assert gone is not None and (gone.status, gone.doc_id) == ("removed", ids[LOCAL])
+
+
 def test_corrupted_file_keeps_its_old_version(
     corpus: Path, ingestor: Callable[..., Ingestor]
 ) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from ingest.clean import normalise
-from ingest.load import SUPPORTED_SUFFIXES, content_hash, load
+from ingest.load import SUPPORTED_SUFFIXES, load
 from rag.errors import (
     CorruptFile,
     EmptyFile,
@@ -279,7 +278,3 @@ def test_html_keeps_the_article_and_drops_the_site(tmp_path: Path) -> None:
         "2012-07-05",
         ("Dr Neil Lee",),
     )
-
-
-def test_content_hash_is_sha256_of_the_bytes() -> None:
-    assert content_hash(PRESS) == hashlib.sha256(PRESS.read_bytes()).hexdigest()

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from rag.schemas import ChatMessage, Filters
-from ui.client import ApiClient, ApiError, ApiUnavailable, _sse_events
+from ui.client import ApiClient, ApiError, ApiUnavailable
 
 ANSWER = {
     "question": "q", "answer": "Coventry and Derby [1].", "abstained": False,
@@ -55,11 +55,6 @@ def test_ask_stream_yields_tokens_then_the_final_answer() -> None:
         "question": "q", "history": [m.model_dump() for m in history],
         "filters": {"author": "Crowley"}, "k": 3, "generator": None, "stream": True,
     }]  # fmt: skip
-
-
-def test_sse_parser_joins_multi_line_data_and_flushes_at_the_end() -> None:
-    lines = ["event: final", "data: {", 'data: "a": 1}', "", "data:x"]
-    assert list(_sse_events(iter(lines))) == [("final", '{\n"a": 1}'), ("message", "x")]
 
 
 def test_error_event_raises_api_error() -> None:

@@ -1,13 +1,6 @@
 """Publications page: what is indexed, and a form to add more."""
 
-# ruff: noqa: E402, N999 - sys.path first (see ui/app.py); Streamlit page files start with a digit
-import sys
-from pathlib import Path
-
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
+# ruff: noqa: N999 - Streamlit page files start with a digit
 import streamlit as st
 
 from ui import render, state

@@ -14,7 +14,7 @@ from starlette.concurrency import iterate_in_threadpool
 
 from rag.api.deps import ServiceDep, ValidAsk
 from rag.errors import RagError
-from rag.schemas import AnswerResponse
+from rag.schemas import AnswerResponse, sse_event
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +48,12 @@ _STREAM_DOC = {
 }
 
 
-def sse(event: str, data: str) -> str:
-    return f"event: {event}\ndata: {data}\n\n"
-
-
 def _encode(event: str, payload: Any) -> str:
     if event == "token":
-        return sse("token", json.dumps({"text": payload}, ensure_ascii=False))
+        return sse_event("token", json.dumps({"text": payload}, ensure_ascii=False))
     if event == "final":
-        return sse("final", AnswerResponse.model_validate(payload).model_dump_json())
-    return sse(event, json.dumps(payload, ensure_ascii=False))
+        return sse_event("final", AnswerResponse.model_validate(payload).model_dump_json())
+    return sse_event(event, json.dumps(payload, ensure_ascii=False))
 
 
 async def _stream(events: Iterator[tuple[str, Any]]) -> AsyncIterator[str]:
@@ -66,10 +62,10 @@ async def _stream(events: Iterator[tuple[str, Any]]) -> AsyncIterator[str]:
         async for event, payload in iterate_in_threadpool(events):
             yield _encode(event, payload)
     except RagError as exc:
-        yield sse("error", json.dumps({"detail": str(exc)}, ensure_ascii=False))
+        yield sse_event("error", json.dumps({"detail": str(exc)}, ensure_ascii=False))
     except Exception:
         log.exception("error while streaming an answer")
-        yield sse("error", json.dumps({"detail": INTERNAL_ERROR}))
+        yield sse_event("error", json.dumps({"detail": INTERNAL_ERROR}))
 
 
 @router.post("/ask", response_model=AnswerResponse, responses=_STREAM_DOC)  # type: ignore[arg-type]

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
-from rag.api.deps import FileLock, ServiceDep, SettingsDep, WriteAccess
-from rag.api.models import DocumentDetail, DocumentInfo, DocumentPage
+from rag.api.deps import FileLock, ServiceDep, WriteAccess
+from rag.api.models import document_info
 from rag.errors import NotFound
-
-log = logging.getLogger(__name__)
+from rag.schemas import DocumentDetail, DocumentInfo, DocumentPage
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
@@ -27,7 +25,7 @@ def list_documents(
     """Indexed publications, newest first."""
     snap = service.snapshot()
     rows = snap.documents(offset, limit)
-    return DocumentPage(total=snap.n_documents, documents=[DocumentInfo.from_row(r) for r in rows])
+    return DocumentPage(total=snap.n_documents, documents=[document_info(r) for r in rows])
 
 
 @router.get("/{doc_id}", response_model=DocumentDetail)
@@ -36,7 +34,7 @@ def get_document(doc_id: str, service: ServiceDep) -> DocumentDetail:
     snap = service.snapshot()
     row = snap.document(doc_id)
     return DocumentDetail(
-        **DocumentInfo.from_row(row).model_dump(),
+        **document_info(row).model_dump(),
         text=snap.document_text(doc_id),
         page_spans=[(p.page, p.start, p.end) for p in snap.document_pages(doc_id)],
     )
@@ -60,27 +58,9 @@ def get_document_file(doc_id: str, service: ServiceDep) -> FileResponse:
 
 
 @router.delete("/{doc_id}", response_model=DocumentInfo, dependencies=[WriteAccess])
-def delete_document(
-    doc_id: str, service: ServiceDep, settings: SettingsDep, lock: FileLock
-) -> DocumentInfo:
+def delete_document(doc_id: str, service: ServiceDep, lock: FileLock) -> DocumentInfo:
     """Remove a publication from the index, and its file (and sidecar) when inside the corpus."""
     with lock:
         row = service.snapshot().document(doc_id)
-        service.remove(doc_id)
-        delete_corpus_file(Path(row.path), settings.corpus_dir)
-    return DocumentInfo.from_row(row)
-
-
-def delete_corpus_file(path: Path, corpus_dir: Path) -> None:
-    """Delete ``path`` and its sidecar, but only inside ``corpus_dir``."""
-    from ingest.meta import SIDECAR_SUFFIX
-
-    corpus = corpus_dir.resolve()
-    for p in (path, path.with_name(path.name + SIDECAR_SUFFIX)):
-        try:
-            resolved = p.resolve()
-        except OSError:
-            continue
-        if resolved.is_relative_to(corpus) and resolved.is_file():
-            resolved.unlink()
-            log.info("deleted %s", resolved)
+        service.remove(doc_id, delete_file=True)
+    return document_info(row)

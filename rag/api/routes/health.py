@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from rag.api.deps import ServiceDep, SettingsDep
-from rag.api.models import Health
 from rag.errors import IndexMissing
+from rag.schemas import Health
 
 router = APIRouter(tags=["health"])
 
