@@ -34,6 +34,7 @@ class ReadSentence:
     page: int | None
     prob: float = 0.0
     span: tuple[int, int] | None = None  # absolute offsets of the answer inside the sentence
+    context: str = ""  # the sentence before it in its passage (the reader's context)
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,14 @@ def passage_sentences(
         c = hit.chunk
         text = snapshot.document_text(c.doc_id)
         pages = snapshot.document_pages(c.doc_id)
+        prev = ""
         for s, e in split_sentences(text, c.char_start, c.char_end):
+            here, prev = prev, text[s:e]
             if (c.doc_id, s) in seen or len(text[s:e].split()) < MIN_WORDS:
                 continue
             seen.add((c.doc_id, s))
-            out.append(ReadSentence(hit, s, e, text[s:e], page_at(pages, s) if pages else None))
+            page = page_at(pages, s) if pages else None
+            out.append(ReadSentence(hit, s, e, text[s:e], page, context=here))
             if len(out) >= limit:
                 return out
     return out
@@ -88,7 +92,12 @@ def read_evidence(
     rerank_weight: float,
 ) -> Evidence:
     sents = passage_sentences(hits, snapshot, limit=max_sentences)
-    readings = reader.read(query, [s.text for s in sents], [s.hit.chunk.title for s in sents])
+    readings = reader.read(
+        query,
+        [s.text for s in sents],
+        [s.hit.chunk.title for s in sents],
+        [s.context for s in sents],
+    )
     for s, r in zip(sents, readings, strict=True):
         s.prob = r.prob
         s.span = _trimmed(s, r.span) if r.span else None

@@ -37,6 +37,7 @@ class Step:
 
 
 STEPS = (
+    Step("reader", ("rag.bench.reader",)),
     Step("answers", ("rag.bench.answers",), quick=False),
     Step("retrieval", ("rag.bench.quality", "retrieval")),
     Step("dtype", ("rag.bench.quality", "dtype")),

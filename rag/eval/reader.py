@@ -44,9 +44,11 @@ from rag.reader.reader import Reader
 
 log = logging.getLogger(__name__)
 
-# A scorer maps (questions, sentences, titles) to (scores, spans or None) per pair.
+# A scorer maps (questions, sentences, titles, previous sentences) to (scores, spans or
+# None) per pair.
 Scorer = Callable[
-    [Sequence[str], Sequence[str], Sequence[str]], tuple[list[float], list[tuple[int, int] | None]]
+    [Sequence[str], Sequence[str], Sequence[str], Sequence[str]],
+    tuple[list[float], list[tuple[int, int] | None]],
 ]
 
 
@@ -96,19 +98,19 @@ class _Scored:
 
 
 def _score_questions(qs: list[D.Question], scorer: Scorer, desc: str) -> tuple[_Scored, float]:
-    qq, ss, tt, owner = [], [], [], []
-    for n, q in enumerate(qs):
-        for s in q.sentences:
+    qq, ss, tt, cc = [], [], [], []
+    for q in qs:
+        for i, s in enumerate(q.sentences):
             qq.append(q.question)
             ss.append(s)
             tt.append(q.title)
-            owner.append(n)
+            cc.append(q.sentences[i - 1] if i else "")
     t0 = time.perf_counter()
     scores: list[float] = []
     spans: list[tuple[int, int] | None] = []
     step = 512
     for b in tqdm(range(0, len(qq), step), desc=desc, unit="x512 pairs", leave=False):
-        sc, sp = scorer(qq[b : b + step], ss[b : b + step], tt[b : b + step])
+        sc, sp = scorer(qq[b : b + step], ss[b : b + step], tt[b : b + step], cc[b : b + step])
         scores.extend(sc)
         spans.extend(sp)
     rate = len(qq) / max(1e-9, time.perf_counter() - t0)
@@ -139,8 +141,10 @@ def _span_scores(qs: list[D.Question], got: _Scored) -> tuple[float, float, floa
 
 
 def reader_scorer(reader: Any) -> Scorer:
-    def score(qs: Sequence[str], ss: Sequence[str], ts: Sequence[str]) -> tuple[list[float], list]:
-        rs = reader.read_pairs(qs, ss, ts)
+    def score(
+        qs: Sequence[str], ss: Sequence[str], ts: Sequence[str], cs: Sequence[str]
+    ) -> tuple[list[float], list]:
+        rs = reader.read_pairs(qs, ss, ts, cs)
         return [r.prob for r in rs], [r.span for r in rs]
 
     return score
@@ -157,10 +161,14 @@ def embedding_scorers(embedder: Any, stemmer: Any) -> tuple[Scorer, Scorer]:
         vs = dict(zip(us, embedder.embed(us), strict=True))
         return np.array([float(vq[q] @ vs[s]) for q, s in zip(qs, ss, strict=True)])
 
-    def bi(qs: Sequence[str], ss: Sequence[str], ts: Sequence[str]) -> tuple[list[float], list]:
+    def bi(
+        qs: Sequence[str], ss: Sequence[str], ts: Sequence[str], cs: Sequence[str]
+    ) -> tuple[list[float], list]:
         return cos(qs, ss).tolist(), [None] * len(ss)
 
-    def heur(qs: Sequence[str], ss: Sequence[str], ts: Sequence[str]) -> tuple[list[float], list]:
+    def heur(
+        qs: Sequence[str], ss: Sequence[str], ts: Sequence[str], cs: Sequence[str]
+    ) -> tuple[list[float], list]:
         from rag.eval.heuristic import W_DENSE, W_OVERLAP, W_TYPE
 
         d = cos(qs, ss)

@@ -43,7 +43,8 @@ def best_probabilities(reader: object, qs: list[D.Question]) -> list[float]:
     qq = [q.question for q in qs for _ in q.sentences]
     ss = [s for q in qs for s in q.sentences]
     tt = [q.title for q in qs for _ in q.sentences]
-    readings = reader.read_pairs(qq, ss, tt)  # type: ignore[attr-defined]
+    cc = [c for q in qs for c in ("", *q.sentences[:-1])]
+    readings = reader.read_pairs(qq, ss, tt, cc)  # type: ignore[attr-defined]
     out, k = [], 0
     for q in qs:
         out.append(max(r.prob for r in readings[k : k + len(q.sentences)]))

@@ -1,6 +1,7 @@
 """The reader network: a MiniLM cross-encoder with an answer head and a span head.
 
-Input: ``[CLS] question [SEP] sentence | title [SEP]``. Output per pair: one logit
+Input: ``[CLS] question [SEP] sentence | title | previous sentence [SEP]``. Output per
+pair: one logit
 that the sentence answers the question (from the [CLS] state and the mean of the
 token states), and start/end logits over the tokens of the sentence itself (the
 title is context only and never holds a span).
@@ -76,13 +77,21 @@ def encode(
     questions: list[str],
     sentences: list[str],
     titles: list[str],
+    contexts: list[str] | None = None,
     *,
     max_length: int,
     max_question_tokens: int = 40,
 ) -> Encoded:
-    """Tokenise pairs; ``span_mask`` marks the sentence's own tokens in each row."""
+    """Tokenise pairs; ``span_mask`` marks the sentence's own tokens in each row.
+
+    The second segment is ``sentence | title | previous sentence`` (the parts after the
+    sentence are context: truncation cuts them first and no span may start there)."""
     qs = [_clip_question(tokenizer, q, max_question_tokens) for q in questions]
-    second = [s + (TITLE_SEP + t if t else "") for s, t in zip(sentences, titles, strict=True)]
+    ctx = contexts if contexts is not None else [""] * len(sentences)
+    second = [
+        s + (TITLE_SEP + t if t else "") + (TITLE_SEP + c if c else "")
+        for s, t, c in zip(sentences, titles, ctx, strict=True)
+    ]
     enc = tokenizer(
         qs,
         second,

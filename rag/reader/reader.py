@@ -13,6 +13,7 @@ import logging
 import math
 import re
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,11 @@ class Reader(Protocol):
     threshold: float  # below this best-sentence probability the answer abstains
 
     def read(
-        self, question: str, sentences: Sequence[str], titles: Sequence[str]
+        self,
+        question: str,
+        sentences: Sequence[str],
+        titles: Sequence[str],
+        contexts: Sequence[str] | None = None,
     ) -> list[Reading]: ...
 
 
@@ -79,6 +84,7 @@ class CrossEncoderReader:
         self.config = json.loads(config_path.read_text())
         self.max_length = int(self.config["max_length"])
         self.threshold = float(self.config.get("threshold") or 0.5)
+        self.uses_context = bool(self.config.get("context"))
 
     def load(self) -> None:
         with self._lock:
@@ -119,16 +125,35 @@ class CrossEncoderReader:
             raise ModelError(f"{weights} does not fit the reader network ({missing or unexpected})")
         net.eval()
         if self.quantize:
-            net = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
+            # torch marks its eager int8 API deprecated (in favour of torchao, which is not
+            # installed here); it works in the pinned torch, so keep its notice out of the
+            # user's log, for the conversion call only.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                net = torch.ao.quantization.quantize_dynamic(
+                    net, {torch.nn.Linear}, dtype=torch.qint8
+                )
         log.info("reader loaded from %s (int8=%s)", self.model_dir, self.quantize)
         return net, load_tokenizer(base)
 
-    def read(self, question: str, sentences: Sequence[str], titles: Sequence[str]) -> list[Reading]:
-        return self.read_pairs([question] * len(sentences), sentences, titles)
+    def read(
+        self,
+        question: str,
+        sentences: Sequence[str],
+        titles: Sequence[str],
+        contexts: Sequence[str] | None = None,
+    ) -> list[Reading]:
+        return self.read_pairs([question] * len(sentences), sentences, titles, contexts)
 
     def read_pairs(
-        self, questions: Sequence[str], sentences: Sequence[str], titles: Sequence[str]
+        self,
+        questions: Sequence[str],
+        sentences: Sequence[str],
+        titles: Sequence[str],
+        contexts: Sequence[str] | None = None,
     ) -> list[Reading]:
+        """Readings of (question, sentence) pairs; ``contexts`` are the sentences before
+        them, read when the model was trained with one (``context`` in reader.json)."""
         import torch
 
         from rag.reader.model import best_spans, encode
@@ -146,6 +171,7 @@ class CrossEncoderReader:
                     [questions[i] for i in idx],
                     [sentences[i] for i in idx],
                     [titles[i] for i in idx],
+                    [contexts[i] for i in idx] if self.uses_context and contexts else None,
                     max_length=self.max_length,
                 )
                 logit, start, end = self._net(enc.input_ids, enc.attention_mask, enc.token_type_ids)
@@ -171,7 +197,13 @@ class LexicalReader:
     def __init__(self, threshold: float = 0.3) -> None:
         self.threshold = threshold
 
-    def read(self, question: str, sentences: Sequence[str], titles: Sequence[str]) -> list[Reading]:
+    def read(
+        self,
+        question: str,
+        sentences: Sequence[str],
+        titles: Sequence[str],
+        contexts: Sequence[str] | None = None,
+    ) -> list[Reading]:
         q = {w for w in _WORD.findall(question.lower()) if w not in _STOP}
         out = []
         for s in sentences:

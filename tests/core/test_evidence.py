@@ -25,8 +25,15 @@ class Scripted:
         self.word, self.span, self.threshold = word, span, threshold
         self.calls: list[tuple[str, int]] = []
 
-    def read(self, question: str, sentences: Sequence[str], titles: Sequence[str]) -> list[Reading]:
+    def read(
+        self,
+        question: str,
+        sentences: Sequence[str],
+        titles: Sequence[str],
+        contexts: Sequence[str] | None = None,
+    ) -> list[Reading]:
         self.calls.append((question, len(sentences)))
+        self.sentences, self.contexts = list(sentences), list(contexts or [])
         return [Reading(0.9 if self.word in s else 0.1, self.span) for s in sentences]
 
 
@@ -93,3 +100,12 @@ def test_the_reader_reads_the_rewritten_follow_up(seed_service: Service) -> None
 def test_hits_keep_their_type(seed_service: Service) -> None:
     hits = seed_service.retriever().search(QUESTION, 3)
     assert all(isinstance(h, Hit) for h in rerank(hits, [0.5] * 3, 0.5))
+
+
+def test_each_sentence_is_read_with_the_one_before_it(seed_service: Service) -> None:
+    reader = Scripted("Warrington")
+    ask(seed_service, reader)
+    assert len(reader.contexts) == len(reader.sentences)
+    pairs = dict(zip(reader.sentences, reader.contexts, strict=True))
+    cities = next(s for s in pairs if s.startswith("The include Coventry"))
+    assert pairs[cities].startswith("High technology innovators generate")

