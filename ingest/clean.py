@@ -4,7 +4,9 @@
 * :func:`strip_boilerplate` removes whole lines of website chrome (cookie banners,
   "contact us" prompts, press-office phone numbers, share links); kept lines are
   returned unchanged, so the result is a subsequence of the input's lines.
-* :func:`extract_text_meta` reads a title, date and authors from a text file's header.
+* :func:`parse_date` reads the dates publications print ("07 December 2011").
+
+Reading a title and authors from a page's layout is :mod:`ingest.layout`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 import unicodedata
 from datetime import date
 
-__all__ = ["extract_text_meta", "normalise", "parse_date", "strip_boilerplate"]
+__all__ = ["is_contact_line", "normalise", "parse_date", "strip_boilerplate"]
 
 # --- normalise ---------------------------------------------------------------------------
 
@@ -63,6 +65,8 @@ _BOILERPLATE_LINES = [
     r"(?:to discuss|for (?:more|further) information|if you would like)\b.{0,160}"
     r"\bcontact us\b.{0,20}",
     r"(?:please )?contact us\.?",
+    r"to discuss how you(?: and your organisation)?\b.{0,200}",
+    r"(?:call|tel|telephone) [\d\s()+]{8,20}(?: or e-?mail(?: us)?)?\.?",
     r"(?:media|press|journalist) (?:enquiries|inquiries|contacts?|office)\s*:?",
     r"(?:for )?(?:urgent )?(?:out[- ]of[- ]hours )?(?:media |press )?(?:enquiries|contact)\s*:?",
     r"(?:find|read) out more(?: here)?\.?",
@@ -127,7 +131,7 @@ def strip_boilerplate(text: str) -> str:
     return "\n".join(kept)
 
 
-# --- extract_text_meta -------------------------------------------------------------------
+# --- parse_date --------------------------------------------------------------------------
 
 _MONTHS = {
     m.lower(): i
@@ -148,10 +152,7 @@ _DATE_FORMS = [
     (re.compile(rf"(?i)^{_MONTH} (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})$"), (3, 1, 2)),
     (re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.+\-Z]*)?$"), (1, 2, 3)),
 ]
-_AUTHORS_LINE = re.compile(r"(?i)^(?:authors?|written by)\s*:\s*(.+)$|^by\s+(.+)$")
-_HONORIFIC = re.compile(r"\s+(?=(?:Dr|Prof|Professor|Mr|Mrs|Ms|Miss|Sir|Dame|Lord|Lady)\.?\s)")
-_NAME_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b)\s*")
-_HEADER_LINES = 40  # the title, date and authors are looked for in this many lines
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")  # day first, as in the UK
 
 
 def parse_date(value: str) -> str | None:
@@ -167,58 +168,9 @@ def parse_date(value: str) -> str | None:
             return date(int(found.group(y)), month_no, int(found.group(d))).isoformat()
         except ValueError:
             return None
+    if found := _NUMERIC_DATE.match(value):
+        try:
+            return date(int(found.group(3)), int(found.group(2)), int(found.group(1))).isoformat()
+        except ValueError:
+            return None
     return None
-
-
-def _dedupe_repeated(words: list[str]) -> list[str]:
-    """["Dr", "Neil", "Lee", "Dr", "Neil", "Lee"] -> ["Dr", "Neil", "Lee"]."""
-    for size in range(1, len(words) // 2 + 1):
-        if len(words) % size == 0 and words == words[:size] * (len(words) // size):
-            return words[:size]
-    return words
-
-
-def _split_authors(value: str) -> list[str]:
-    names: list[str] = []
-    for part in _NAME_SEPARATORS.split(value.strip(" .:")):
-        for name in _HONORIFIC.split(part):
-            name = " ".join(_dedupe_repeated(name.split()))
-            if name and name not in names:
-                names.append(name)
-    return names
-
-
-def _authors_in(line: str) -> list[str] | None:
-    found = _AUTHORS_LINE.match(line)
-    if not found:
-        return None
-    if found.group(2) is not None and len(found.group(2).split()) > 8:
-        return None  # "By the end of the year ..." is a sentence, not a by-line
-    return _split_authors(found.group(1) or found.group(2))
-
-
-def extract_text_meta(text: str) -> tuple[str | None, str | None, list[str]]:
-    """``(title, iso_date, authors)`` from the first lines of a plain-text publication.
-
-    The title is the first substantive line once boilerplate is gone: not a date, a
-    by-line or a contact line. Anything not found is ``None`` (or an empty list).
-    """
-    title: str | None = None
-    when: str | None = None
-    authors: list[str] = []
-    lines = [line.strip() for line in strip_boilerplate(text).split("\n") if line.strip()]
-    for line in lines[:_HEADER_LINES]:
-        if (found_date := parse_date(line)) is not None:
-            when = when or found_date
-        elif (names := _authors_in(line)) is not None:
-            authors = authors or names
-        elif title is None and not is_contact_line(line) and len(_WORD.findall(line)) >= 2:
-            title = _as_title(line)
-    return title, when, authors
-
-
-def _as_title(line: str, limit: int = 150) -> str:
-    line = line.lstrip("#").strip()
-    if len(line) <= limit:
-        return line
-    return line[:limit].rsplit(" ", 1)[0] + "…"

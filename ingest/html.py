@@ -7,15 +7,18 @@ each block element (paragraph, heading, list item ...) becomes its own paragraph
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from typing import Any, NamedTuple
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from bs4.element import Doctype, ProcessingInstruction
 
 from ingest.clean import normalise, parse_date, strip_boilerplate
+from ingest.names import split_names
 
-__all__ = ["html_to_text"]
+__all__ = ["HtmlPage", "html_to_text"]
 
 log = logging.getLogger(__name__)
 
@@ -62,33 +65,109 @@ def _walk(node: Tag, out: list[str]) -> None:
                 _walk(child, out)
 
 
+class HtmlPage(NamedTuple):
+    """A page's cleaned text and the metadata its markup declares (``None`` if not)."""
+
+    text: str
+    title: str | None
+    date: str | None
+    authors: tuple[str, ...]
+
+
+def _meta_values(soup: BeautifulSoup, **attrs: str) -> list[str]:
+    values = []
+    for tag in soup.find_all("meta", attrs=dict(attrs.items())):
+        value = tag.get("content") if isinstance(tag, Tag) else None
+        if value and (text := " ".join(str(value).split())):
+            values.append(text)
+    return values
+
+
 def _meta_content(soup: BeautifulSoup, **attrs: str) -> str | None:
-    tag = soup.find("meta", attrs=dict(attrs.items()))
-    value = tag.get("content") if isinstance(tag, Tag) else None
-    return (" ".join(str(value).split()) or None) if value else None
+    values = _meta_values(soup, **attrs)
+    return values[0] if values else None
+
+
+def _json_ld(soup: BeautifulSoup) -> dict[str, Any]:
+    """The first JSON-LD object that describes an article (headline, author, date)."""
+    for tag in soup.find_all("script", attrs={"type": "application/ld+json"}):
+        try:
+            data = json.loads(tag.get_text() or "null")
+        except json.JSONDecodeError:
+            continue
+        items = (
+            data
+            if isinstance(data, list)
+            else data.get("@graph", [data])
+            if isinstance(data, dict)
+            else []
+        )
+        for item in items:
+            if isinstance(item, dict) and ("headline" in item or "author" in item):
+                return item
+    return {}
+
+
+def _ld_authors(value: object) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, str) and name.strip():
+            names.append(name)
+    return names
+
+
+def _without_site(title: str, site: str | None, heading: str | None) -> str:
+    """The title less a site name after a separator ("City deals | The Work Foundation")."""
+    for sep in (" | ", " - ", " – ", " :: "):
+        head, found, tail = title.rpartition(sep)
+        if (
+            found
+            and head
+            and ((site and tail.strip().lower() == site.lower()) or (heading and head == heading))
+        ):
+            return head.strip()
+    return title
 
 
 def _metadata(soup: BeautifulSoup) -> tuple[str | None, str | None, tuple[str, ...]]:
+    ld = _json_ld(soup)
+    h1 = soup.find("h1")
+    heading = " ".join(h1.get_text(" ").split()) or None if h1 is not None else None
+    site = _meta_content(soup, property="og:site_name")
     title = _meta_content(soup, property="og:title")
+    if not title and isinstance(ld.get("headline"), str):
+        title = " ".join(ld["headline"].split()) or None
     if not title and soup.title and soup.title.get_text(strip=True):
         title = " ".join(soup.title.get_text().split())
-    if not title and (h1 := soup.find("h1")) is not None:
-        title = " ".join(h1.get_text(" ").split()) or None
+    title = _without_site(title, site, heading) if title else heading
     when: str | None = None
     time_tag = soup.find("time", attrs={"datetime": True})
     for raw in (
-        str(time_tag.get("datetime")) if isinstance(time_tag, Tag) else None,
         _meta_content(soup, property="article:published_time"),
+        ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else None,
+        str(time_tag.get("datetime")) if isinstance(time_tag, Tag) else None,
         _meta_content(soup, name="date"),
+        _meta_content(soup, name="citation_publication_date"),
     ):
         if raw and (when := parse_date(raw[:10] if re.match(r"\d{4}-\d\d-\d\d", raw) else raw)):
             break
-    author = _meta_content(soup, name="author")
-    return title, when, (author,) if author else ()
+    declared = [
+        *_meta_values(soup, name="author"),
+        *_meta_values(soup, name="citation_author"),
+        *_ld_authors(ld.get("author")),
+        *(v for v in _meta_values(soup, property="article:author") if "://" not in v),
+    ]
+    authors = split_names(", ".join(declared))
+    return title, when, tuple(authors)
 
 
-def html_to_text(markup: str | bytes) -> tuple[str, str | None, str | None, tuple[str, ...]]:
-    """``(text, title, iso_date, authors)``: the page's cleaned text and what it declares."""
+def html_to_text(markup: str | bytes) -> HtmlPage:
+    """The page's cleaned text and the title, ISO date and authors its markup declares:
+    ``og:title``, JSON-LD ``headline``, ``<title>`` (less the site name), else ``<h1>``;
+    ``article:published_time``, JSON-LD ``datePublished``, ``<time datetime>``;
+    ``<meta name="author">``, ``citation_author``, JSON-LD ``author``."""
     soup = BeautifulSoup(markup, "lxml")
     title, when, authors = _metadata(soup)
     for tag in soup.find_all(_DROP_TAGS):
@@ -102,4 +181,4 @@ def html_to_text(markup: str | bytes) -> tuple[str, str | None, str | None, tupl
     _walk(soup.body or soup, pieces)
     text = strip_boilerplate(normalise("".join(pieces)))
     log.debug("html: %d characters of text, title %r", len(text), title)
-    return text, title, when, authors
+    return HtmlPage(text, title, when, authors)

@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ingest.clean import extract_text_meta, normalise, strip_boilerplate
+from ingest.clean import normalise, strip_boilerplate
 from ingest.html import html_to_text
-from ingest.meta import apply_sidecar, is_sidecar
+from ingest.layout import extract_text_meta
+from ingest.meta import apply_sidecar, is_sidecar, with_sources
 from ingest.pdf import load_pdf
 from rag.errors import EmptyFile, FileRejected, NoText, UndecodableText, UnsupportedFile
 from rag.records import DocMeta, Kind, LoadedDocument
@@ -107,14 +108,38 @@ def _load_text(path: Path, data: bytes) -> LoadedDocument:
     if not text.strip():
         raise NoText(path, "the file holds only site boilerplate (cookie notices, contacts)")
     meta = DocMeta(title=title or path.stem, date=when, authors=tuple(authors))
+    layout = "page layout"
+    meta = with_sources(
+        meta,
+        title=layout if title else "file name",
+        date=layout if when else None,
+        authors=layout if authors else None,
+    )
     return LoadedDocument(str(path), "text", text, meta)
 
 
 def _load_html(path: Path, data: bytes) -> LoadedDocument:
     markup = data if data.startswith((b"\xff\xfe", b"\xfe\xff")) else None
-    text, title, when, authors = html_to_text(markup or decode_text(path, data))
-    if not text.strip():
+    page = html_to_text(markup or decode_text(path, data))
+    if not page.text.strip():
         raise NoText(path, "the page has no text outside navigation, scripts and banners")
-    if not title:
-        title = extract_text_meta(text)[0] or path.stem
-    return LoadedDocument(str(path), "html", text, DocMeta(title=title, date=when, authors=authors))
+    title, when, authors = extract_text_meta(page.text)
+    sources = {"title": "html meta", "date": "html meta", "authors": "html meta"}
+    if not page.title:
+        sources["title"] = "page layout" if title else "file name"
+    if not page.date:
+        sources["date"] = "page layout"
+    if not page.authors:
+        sources["authors"] = "page layout"
+    meta = DocMeta(
+        title=page.title or title or path.stem,
+        date=page.date or when,
+        authors=page.authors or tuple(authors),
+    )
+    meta = with_sources(
+        meta,
+        title=sources["title"],
+        date=sources["date"] if meta.date else None,
+        authors=sources["authors"] if meta.authors else None,
+    )
+    return LoadedDocument(str(path), "html", page.text, meta)

@@ -4,6 +4,10 @@ Keys: ``title``, ``date`` (YYYY-MM-DD), ``authors`` (list of names), ``publisher
 ``doc_type``, ``url``, ``extra`` (object of strings); any other string-valued key goes
 into ``extra`` too. Each field given in the sidecar wins over the extracted one.
 Sidecars are never documents themselves (:func:`is_sidecar`).
+
+Where each of ``title``, ``date`` and ``authors`` came from is kept in ``extra`` as
+``title_from``, ``date_from`` and ``authors_from`` (:data:`SOURCES`, in order of trust),
+so a reader of ``GET /documents/{id}`` knows which field a sidecar should correct.
 """
 
 from __future__ import annotations
@@ -18,12 +22,30 @@ from typing import Any
 from rag.errors import FileRejected
 from rag.records import DocMeta
 
-__all__ = ["SIDECAR_SUFFIX", "apply_sidecar", "find_sidecar", "is_sidecar", "read_sidecar"]
+__all__ = [
+    "SIDECAR_SUFFIX",
+    "SOURCES",
+    "apply_sidecar",
+    "find_sidecar",
+    "is_sidecar",
+    "read_sidecar",
+    "with_sources",
+]
 
 log = logging.getLogger(__name__)
 
 SIDECAR_SUFFIX = ".meta.json"
 _STRING_FIELDS = ("title", "publisher", "doc_type", "url")
+# Where a title, date or author list can come from, most trusted first.
+SOURCES = ("sidecar", "html meta", "pdf info", "page layout", "first page", "file name")
+_TRACKED = ("title", "date", "authors")
+
+
+def with_sources(meta: DocMeta, **sources: str | None) -> DocMeta:
+    """``meta`` noting in ``extra`` where each given field came from (``title="pdf info"``)."""
+    noted = {f"{name}_from": how for name, how in sources.items() if how}
+    assert all(how in SOURCES for how in noted.values()), noted
+    return replace(meta, extra={**meta.extra, **noted}) if noted else meta
 
 
 def is_sidecar(path: Path | str) -> bool:
@@ -101,7 +123,7 @@ def apply_sidecar(meta: DocMeta, path: Path) -> DocMeta:
     if sidecar is None:
         return meta
     fields = read_sidecar(sidecar)
-    if "extra" in fields:
-        fields["extra"] = {**meta.extra, **fields["extra"]}
+    given = {f"{name}_from": "sidecar" for name in _TRACKED if name in fields}
+    fields["extra"] = {**meta.extra, **given, **fields.get("extra", {})}
     log.debug("%s: metadata from %s (%s)", path, sidecar.name, ", ".join(sorted(fields)))
     return replace(meta, **fields)

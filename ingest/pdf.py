@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import re
 import threading
 import warnings
@@ -22,6 +23,9 @@ from pypdf import PdfReader
 from pypdf.errors import DependencyError
 
 from ingest.clean import normalise
+from ingest.layout import extract_text_meta
+from ingest.meta import with_sources
+from ingest.names import split_names
 from rag.errors import CorruptFile, EmptyFile, EncryptedFile, NoText, RagError, UnsupportedFile
 from rag.records import DocMeta, LoadedDocument, PageSpan
 
@@ -91,6 +95,7 @@ def load_pdf(path: Path, data: bytes, *, password: str | None = None) -> LoadedD
                 raise CorruptFile(path, failed[0].split("(", 1)[-1].rstrip(")"))
             noise.extend(failed)
             meta = _metadata(reader)
+            cover = _largest_font_text(reader) if count and not meta[0] else None
     except RagError:
         raise
     except DependencyError as err:
@@ -118,9 +123,40 @@ def load_pdf(path: Path, data: bytes, *, password: str | None = None) -> LoadedD
         source=str(path),
         kind="pdf",
         text=text,
-        meta=DocMeta(title=title or _first_line(text) or path.stem, date=date, authors=authors),
+        meta=_describe(path, texts[0] if texts else "", meta, cover),
         pages=tuple(pages),
         warnings=tuple(kept[:_MAX_WARNINGS] + extra),
+    )
+
+
+def _describe(
+    path: Path,
+    first_page: str,
+    info: tuple[str | None, str | None, tuple[str, ...]],
+    cover: str | None,
+) -> DocMeta:
+    """Title, date and authors in order of trust: the information dictionary when it is
+    plausible; else the largest-font line(s) of the first page for the title and the
+    first page's layout (heading, ``Authors:``/``By`` line, date line) for the rest."""
+    title, when, authors = info
+    page_title, page_date, page_authors = extract_text_meta(first_page, strict=True)
+    sources = {"title": "pdf info", "date": "pdf info", "authors": "pdf info"}
+    if not title:
+        title, sources["title"] = cover, "first page"
+    if not title:
+        title = page_title or _first_line(first_page)
+    if not title:
+        title, sources["title"] = path.stem, "file name"
+    if not when and page_date:
+        when, sources["date"] = page_date, "first page"
+    if not authors and page_authors:
+        authors, sources["authors"] = tuple(page_authors), "first page"
+    meta = DocMeta(title=title, date=when, authors=authors)
+    return with_sources(
+        meta,
+        title=sources["title"],
+        date=sources["date"] if when else None,
+        authors=sources["authors"] if authors else None,
     )
 
 
@@ -147,7 +183,8 @@ def _page_text(reader: PdfReader, index: int, path: Path, failed: list[str]) -> 
 
 
 _JUNK_TITLE = re.compile(
-    r"(?i)^(?:microsoft (?:word|powerpoint|excel) - |untitled\b|title\b|document\d*$)"
+    r"(?i)^(?:microsoft (?:word|powerpoint|excel) - |untitled\b|title\b|document\d*$"
+    r"|(?:powerpoint )?presentation\d*$|slide \d+$|binder\d*$|draft\d*$|[\w.-]*_[\w.-]*$)"
     r"|\.(?:pdf|docx?|pptx?|xlsx?|rtf|odt|indd|qxd|exe|tex|dvi|ps|html?)$"
 )
 
@@ -171,8 +208,7 @@ def _metadata(reader: PdfReader) -> tuple[str | None, str | None, tuple[str, ...
         return None, None, ()
     title = _sensible(info.get("/Title"))
     author = _sensible(info.get("/Author"))
-    names = re.split(r";|\band\b|&", author) if author else []
-    authors = tuple(name.strip() for name in names if name.strip())
+    authors = tuple(_info_authors(author)) if author else ()
     when: str | None = None
     try:
         created = info.creation_date
@@ -181,6 +217,52 @@ def _metadata(reader: PdfReader) -> tuple[str | None, str | None, tuple[str, ...
     if isinstance(created, datetime) and 1990 <= created.year <= datetime.now().year + 1:
         when = created.date().isoformat()
     return title, when, authors
+
+
+def _info_authors(value: str) -> list[str]:
+    """People in ``/Author``: "Lee, Neil" is one person; "Administrator", "DSI" are none."""
+    last, comma, first = value.partition(",")
+    if comma and len(last.split()) == 1 and len(first.split()) == 1 and ";" not in value:
+        value = f"{first.strip()} {last.strip()}"
+    return split_names(value)
+
+
+def _run_size(tm: list[float], cm: list[float], font_size: float) -> float:
+    return round(font_size * math.hypot(tm[0], tm[1]) * math.hypot(cm[0], cm[1]), 1)
+
+
+def _largest_font_text(reader: PdfReader) -> str | None:
+    """The first page's text in its largest font, when that font stands out from the
+    body (at least 15 % larger) and the text reads like a title (letters, not numbers)."""
+    runs: list[tuple[float, str]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], _font: object, size: float) -> None:
+        if text.strip():
+            runs.append((_run_size(tm, cm, size), " ".join(text.split())))
+
+    try:
+        reader.pages[0].extract_text(visitor_text=visit)
+    except Exception:  # the text itself was read already; the cover is a nicety
+        return None
+    chars: dict[float, int] = {}
+    for size, text in runs:
+        chars[size] = chars.get(size, 0) + len(text)
+    if len(chars) < 2:
+        return None
+    body = max(chars, key=lambda size: chars[size])
+    for size in sorted(chars, reverse=True):
+        if size < 1.15 * body:
+            return None
+        joined: list[str] = []
+        for run_size, text in runs:
+            if abs(run_size - size) < 0.5:
+                joined.append(text)
+            elif joined:
+                break
+        title = " ".join(joined).strip(" *†:")
+        if sum(ch.isalpha() for ch in title) >= 4 and len(title) <= 250:
+            return title if len(title) <= 150 else title[:150].rsplit(" ", 1)[0] + "…"
+    return None
 
 
 def _first_line(text: str) -> str | None:

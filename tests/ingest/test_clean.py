@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.clean import extract_text_meta, normalise, parse_date, strip_boilerplate
+from ingest.clean import normalise, parse_date, strip_boilerplate
+from ingest.layout import extract_text_meta
 
 AUTHOR_CARD = "Dr Neil Lee\nHead of the socio-economic centre\nT 020 7976 3611\nDr Neil Lee"
 
@@ -103,6 +104,8 @@ def test_parse_date_forms() -> None:
     assert parse_date("2012-07-05T09:00:00Z") == "2012-07-05"
     assert parse_date("31 February 2012") is None
     assert parse_date("Cities in 2012") is None
+    assert parse_date("05/07/2012") == "2012-07-05"  # day first
+    assert parse_date("06/22/2015") is None
 
 
 def test_extract_text_meta_reads_the_header() -> None:

@@ -1,0 +1,206 @@
+"""People's names as publications print them: pure functions, no I/O.
+
+* :func:`split_names` turns an author string ("Authors: Dr Neil Lee Dr Neil Lee",
+  "Ian Brinkley, Katie Schmuecker Policy Director and The Work Foundation") into the
+  list of people it names: each person once, an honorific kept with the name ("Dr",
+  "Prof", "Dame" ...), job titles and organisations dropped.
+* :func:`looks_like_name` says whether a short line is a person's name on its own (an
+  author card), :func:`is_job_title` whether it is a job title ("Director of Policy").
+* :func:`person_key` is what two spellings of one person share ("Dr Neil Lee" and
+  "Neil Lee").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+__all__ = ["is_job_title", "looks_like_name", "person_key", "split_names"]
+
+HONORIFICS = frozenset(
+    "dr prof professor mr mrs ms miss sir dame lord lady baroness baron rt hon cllr rev".split()
+)
+# Words of a job title; a name never contains one (capitalised, as on a card).
+_JOB_WORDS = frozenset(
+    """director head chief executive officer researcher research economist fellow senior
+    associate principal manager analyst adviser advisor consultant lecturer chair chairman
+    chairwoman president vice deputy assistant lead coordinator co-ordinator editor intern
+    policy programme program partner secretary founder co-founder member trustee governor
+    communications press media events marketing author authors economics development
+    strategy centre center unit team department former acting interim visiting honorary
+    emeritus reader student scientist statistician officer""".split()
+)
+# Words that make a phrase an organisation rather than a person.
+_ORG_WORDS = frozenset(
+    """foundation university institute institution council trust society association
+    agency commission ltd limited plc llp inc group office ministry department network
+    partnership company college school bank board forum alliance centre center
+    administration authority service committee court reporting government parliament
+    party corporation""".split()
+)
+_CONNECTORS = frozenset({"of", "for", "and", "the", "at", "in", "on", "&", "to"})
+_PARTICLES = frozenset({"de", "van", "von", "der", "den", "la", "le", "du", "da", "di", "bin"})
+_SEPARATORS = re.compile(r"\s*(?:[,;/|•·]|&|\band\b|\n)\s*")
+_NAME_WORD = re.compile(
+    r"^(?:[A-Z][a-z]*\.?|[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)+|Mc[A-Z][a-z]+|[A-Z]'[A-Z][a-z]+)$"
+)
+_INITIAL = re.compile(r"^[A-Z]\.?$")
+
+
+def _bare(word: str) -> str:
+    return word.strip(".,:;()").lower()
+
+
+def _is_honorific(word: str) -> bool:
+    return _bare(word) in HONORIFICS
+
+
+def person_key(name: str) -> str:
+    """The name without honorifics, lower case: "Dr Neil Lee" and "neil lee" give "neil lee"."""
+    words = [w for w in name.split() if not _is_honorific(w)]
+    return " ".join(_bare(w) for w in words)
+
+
+def is_job_title(text: str) -> bool:
+    """A short caption made of job-title words: "Director of Policy", "Head of the
+    socio-economic centre", "Report author and Researcher at The Work Foundation"."""
+    words = text.strip(" .,:").split()
+    if not 1 <= len(words) <= 14 or text.rstrip().endswith(("?", "!")):
+        return False
+    first = _bare(words[0])
+    return first in _JOB_WORDS or (
+        first in {"the", "a", "an", "our", "former"}
+        and len(words) > 1
+        and _bare(words[1]) in _JOB_WORDS
+    )
+
+
+def _is_org_word(word: str) -> bool:
+    return _bare(word) in _ORG_WORDS
+
+
+def _name_words_ok(words: list[str]) -> bool:
+    core = [w for w in words if not _is_honorific(w)]
+    if not 2 <= len([w for w in core if w.lower() not in _PARTICLES]) <= 3 or len(core) > 5:
+        return False
+    if not all(_NAME_WORD.match(w) or w.lower() in _PARTICLES for w in core):
+        return False
+    if all(_INITIAL.match(w) for w in core):
+        return False
+    if _INITIAL.match(core[-1]):  # a surname is not an initial
+        return False
+    return not any(_bare(w) in _JOB_WORDS or _is_org_word(w) or _bare(w) in _CONNECTORS
+                   for w in core)  # fmt: skip
+
+
+def looks_like_name(line: str) -> bool:
+    """A line that is one person's name and nothing else: "Dr Neil Lee", "Lizzie Crowley"."""
+    words = line.strip().split()
+    return 2 <= len(words) <= 6 and _name_words_ok(_dedupe(words))
+
+
+def _dedupe(words: list[str]) -> list[str]:
+    """One name given twice, with or without its honorific, is one name:
+    "Dr Neil Lee Dr Neil Lee", "Dr Neil Lee Neil Lee", "Neil Lee Dr Neil Lee"."""
+    n = len(words)
+    for size in range(1, n // 2 + 1):
+        if n % size == 0 and words == words[:size] * (n // size):
+            return words[:size]
+    for cut in range(1, n):
+        left, right = words[:cut], words[cut:]
+        if person_key(" ".join(left)) == person_key(" ".join(right)) and person_key(" ".join(left)):
+            return left if len(left) >= len(right) else right
+    return words
+
+
+def _strip_orgs_and_jobs(words: list[str]) -> list[list[str]]:
+    """Runs of words left once organisation phrases and job-title words are cut out.
+
+    "The Work Foundation Stephen Overell" -> [["Stephen", "Overell"]]; "Katie Schmuecker
+    Policy Director" -> [["Katie", "Schmuecker"]]. An organisation runs from a "The"
+    up to four words before its keyword ("Foundation", "University" ...), else from the
+    one capitalised word before it, and on through "of X".
+    """
+    drop = [False] * len(words)
+    for p, word in enumerate(words):
+        if not _is_org_word(word) or not word[:1].isupper():
+            continue
+        start = p
+        for back in range(p - 1, max(-1, p - 5), -1):
+            if _bare(words[back]) == "the":
+                start = back
+                break
+        else:
+            if p > 0 and words[p - 1][:1].isupper() and not _is_honorific(words[p - 1]):
+                start = p - 1
+        end = p + 1
+        while end + 1 < len(words) and _bare(words[end]) in {"of", "for"}:
+            end += 2
+        for i in range(start, min(end, len(words))):
+            drop[i] = True
+    runs: list[list[str]] = [[]]
+    for word, dropped in zip(words, drop, strict=True):
+        if dropped or _bare(word) in _JOB_WORDS or _bare(word) in _CONNECTORS:
+            if runs[-1]:
+                runs.append([])
+            continue
+        runs[-1].append(word)
+    return [run for run in runs if run]
+
+
+def _split_run(words: list[str], known: list[list[str]]) -> list[list[str]]:
+    """Names written one after another without separators."""
+    words = _dedupe(words)
+    if _name_words_ok(words):
+        return [words]
+    # at an honorific a new name starts
+    pieces: list[list[str]] = [[]]
+    for word in words:
+        if _is_honorific(word) and pieces[-1] and not _is_honorific(pieces[-1][-1]):
+            pieces.append([])
+        pieces[-1].append(word)
+    if len(pieces) > 1:
+        return [name for piece in pieces for name in _split_run(piece, known)]
+    # a name met elsewhere on the page (an author card) marks its own extent
+    for name in known:
+        size = len(name)
+        for start in range(len(words) - size + 1):
+            if person_key(" ".join(words[start : start + size])) == person_key(" ".join(name)):
+                before, after = words[:start], words[start + size :]
+                return [
+                    *(_split_run(before, known) if before else []),
+                    words[start : start + size],
+                    *(_split_run(after, known) if after else []),
+                ]
+    core = [w for w in words if not _is_honorific(w)]
+    if len(core) >= 4 and len(core) % 2 == 0 and not any(_is_honorific(w) for w in words):
+        pairs = [words[i : i + 2] for i in range(0, len(words), 2)]
+        if all(_name_words_ok(pair) for pair in pairs):
+            return pairs
+    return []
+
+
+def split_names(value: str, *, known: Iterable[str] = ()) -> list[str]:
+    """The people an author string names, each once, in order, honorifics kept.
+
+    ``known`` are names seen elsewhere on the page (author cards); they help to cut
+    "Ian Brinkley Lizzie Crowley" and win over a spelling without the honorific.
+    """
+    known_words = [name.split() for name in known]
+    found: list[str] = []
+    for part in _SEPARATORS.split(value.strip(" .:")):
+        for run in _strip_orgs_and_jobs(part.split()):
+            for words in _split_run(run, known_words):
+                _add(found, " ".join(words))
+    by_key = {person_key(name): name for name in known}
+    return [by_key.get(person_key(name), name) for name in found]
+
+
+def _add(found: list[str], name: str) -> None:
+    key = person_key(name)
+    for i, other in enumerate(found):
+        if person_key(other) == key:
+            if len(name.split()) > len(other.split()):
+                found[i] = name  # keep the spelling with the honorific
+            return
+    found.append(name)

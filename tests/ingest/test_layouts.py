@@ -1,0 +1,335 @@
+"""Title, date and authors from the page itself, one test per layout the site and its
+reports use (:data:`LAYOUTS`, also scored by ``measure_layouts.py``), plus the seeds
+with their sidecars taken away, HTML metadata, and PDFs whose information dictionary
+is good, junk or missing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pypdf import PdfWriter
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+from ingest.load import load
+from ingest.names import is_job_title, looks_like_name, split_names
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+
+# --- the layouts: synthetic pages written by us (no real page copied) ----------------------
+
+COOKIES = (
+    "This site uses cookies. By continuing to browse the site you are agreeing to our use"
+    " of cookies.Find out more here"
+)
+PROMPT = (
+    "To discuss how you and your organisation can get more involved with The Work"
+    " Foundation, please contact us."
+)
+BODY = (
+    "It's time to provide an update on our work on the labour market, which has moved on"
+    " a great deal since the spring. Employment has risen, but wages have not kept pace.\n\n"
+    "The picture differs from city to city, and the policy response should too."
+)
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    text: str
+    title: str
+    date: str | None
+    authors: tuple[str, ...]
+
+
+LAYOUTS = [
+    Layout(
+        "author card before the title, doubled Authors line",
+        f"{COOKIES}\n\n{PROMPT}\n\nCall 020 7976 3575 or email\n\n"
+        "Stephen Bevan\nDirector, Centre for Workforce Effectiveness\nStephen Bevan\n\n"
+        "Fit for work? Musculoskeletal disorders in the labour market\n\n"
+        "Authors: Stephen Bevan Stephen Bevan\n\n14 March 2012\n\n" + BODY,
+        "Fit for work? Musculoskeletal disorders in the labour market",
+        "2012-03-14",
+        ("Stephen Bevan",),
+    ),
+    Layout(
+        "card with a prefix, Authors line with and without it",
+        "Dr Neil Lee\nHead of the socio-economic centre\nDr Neil Lee\n\n"
+        "Cities and the recovery\n\nAuthors: Dr Neil Lee Neil Lee\n\n02 October 2012\n\n" + BODY,
+        "Cities and the recovery",
+        "2012-10-02",
+        ("Dr Neil Lee",),
+    ),
+    Layout(
+        "card without a job title, no Authors line",
+        "Ian Brinkley\nIan Brinkley\n\nThe knowledge economy after the recession\n\n"
+        "21 June 2011\n\n" + BODY,
+        "The knowledge economy after the recession",
+        "2011-06-21",
+        ("Ian Brinkley",),
+    ),
+    Layout(
+        "navigation in capitals and a banner before the title",
+        "HOME\nABOUT US\nGET INVOLVED\nPUBLICATIONS\n\n"
+        "VENUE HIRE>Book before 15th of May for our summer rates…\n\n"
+        "Lizzie Crowley\nResearcher\n\nYouth unemployment in the core cities\n\n"
+        "Authors: Lizzie Crowley\n\n3 May 2013\n\n" + BODY,
+        "Youth unemployment in the core cities",
+        "2013-05-03",
+        ("Lizzie Crowley",),
+    ),
+    Layout(
+        "job title glued to the name in the Authors line",
+        "Katie Schmuecker\nPolicy Director\n\nLocal growth after the regions\n\n"
+        "Authors: Katie Schmuecker Policy Director of Policy\n\n11 January 2011\n\n" + BODY,
+        "Local growth after the regions",
+        "2011-01-11",
+        ("Katie Schmuecker",),
+    ),
+    Layout(
+        "organisation before the name in the Authors line",
+        "Good work and the quality of jobs\n\nAuthors: The Work Foundation Stephen Overell\n\n"
+        "9 September 2011\n\n" + BODY,
+        "Good work and the quality of jobs",
+        "2011-09-09",
+        ("Stephen Overell",),
+    ),
+    Layout(
+        "multi-author report page, names with separators",
+        "REPORTS\n\nStreets ahead: what makes a city innovative?\n\n"
+        "Authors: Lizzie Crowley, Ian Brinkley and Dr Neil Lee\n\n07 December 2011\n\n" + BODY,
+        "Streets ahead: what makes a city innovative?",
+        "2011-12-07",
+        ("Lizzie Crowley", "Ian Brinkley", "Dr Neil Lee"),
+    ),
+    Layout(
+        "multi-author report page, names run together and doubled",
+        "Charles Levy\nSenior Economist\nCharles Levy\n\nAndrew Sissons\nResearcher\n"
+        "Andrew Sissons\n\nA plan for growth in the knowledge economy\n\n"
+        "Authors: Charles Levy Charles Levy Andrew Sissons Andrew Sissons\n\n"
+        "14 April 2011\n\n" + BODY,
+        "A plan for growth in the knowledge economy",
+        "2011-04-14",
+        ("Charles Levy", "Andrew Sissons"),
+    ),
+    Layout(
+        "Authors label with the names on the lines below",
+        "Working lives in the digital economy\n\nAuthors:\nDr Neil Lee\nLizzie Crowley\n\n"
+        "Published: 18 July 2012\n\n" + BODY,
+        "Working lives in the digital economy",
+        "2012-07-18",
+        ("Dr Neil Lee", "Lizzie Crowley"),
+    ),
+    Layout(
+        "press release: title, date, text, notes to editors, media contacts",
+        f"{COOKIES}\n\n{PROMPT}\n\nPay growth stalls in the North\n\n27 February 2013\n\n"
+        "Pay growth has stalled in northern cities, according to a report published today"
+        " by The Work Foundation.\n\n"
+        "Ian Brinkley, report author and Chief Economist at The Work Foundation, said: "
+        "“The recovery has not reached these places.”\n\nNotes to Editors\n\n"
+        "• The report is available from the media team.\n\nMedia enquiries:\n\n"
+        "Tom Phillips 020 7976 3646",
+        "Pay growth stalls in the North",
+        "2013-02-27",
+        ("Ian Brinkley",),
+    ),
+    Layout(
+        "the first sentence of the body is not a title",
+        "Good jobs for a changing economy\n\n05/11/2012\n\nBy Stephen Overell\n\n" + BODY,
+        "Good jobs for a changing economy",
+        "2012-11-05",
+        ("Stephen Overell",),
+    ),
+    Layout(
+        "a short title that reads like a name",
+        "Working Lives\n\nAuthors: Charles Levy\n\n1 June 2012\n\n" + BODY,
+        "Working Lives",
+        "2012-06-01",
+        ("Charles Levy",),
+    ),
+    Layout(
+        "people page: a card and a biography",
+        "OUR PEOPLE\n\nProfessor Stephen Bevan\nDirector of the Centre for Workforce"
+        " Effectiveness\n\nStephen joined The Work Foundation in 1997 and leads its work on"
+        " health and wellbeing at work, advising employers and government.",
+        "Professor Stephen Bevan",
+        None,
+        (),
+    ),
+]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda layout: layout.name)
+def test_layout(tmp_path: Path, layout: Layout) -> None:
+    path = tmp_path / "0001_a3f9.txt"  # held-out pages have names that say nothing
+    path.write_text(layout.text, encoding="utf-8")
+    meta = load(path).meta
+    assert (meta.title, meta.date, meta.authors) == (layout.title, layout.date, layout.authors)
+    assert meta.extra["title_from"] == "page layout"
+
+
+@pytest.mark.parametrize("seed", sorted(CORPUS.glob("*.txt")), ids=lambda p: p.stem)
+def test_seed_without_its_sidecar_gives_the_sidecar(tmp_path: Path, seed: Path) -> None:
+    truth = json.loads(seed.with_suffix(".meta.json").read_text(encoding="utf-8"))
+    meta = load(Path(shutil.copy(seed, tmp_path))).meta
+    assert (meta.title, meta.date, list(meta.authors)) == (
+        truth["title"],
+        truth["date"],
+        truth["authors"],
+    )
+
+
+def test_the_sidecar_still_wins_and_says_so() -> None:
+    meta = load(CORPUS / "local-innovation-and-freedom-2012-07-05.txt").meta
+    assert {meta.extra[f"{f}_from"] for f in ("title", "date", "authors")} == {"sidecar"}
+
+
+@pytest.mark.parametrize(
+    ("written", "people"),
+    [
+        ("Dr Neil Lee Dr Neil Lee", ["Dr Neil Lee"]),
+        ("Dr Neil Lee Neil Lee", ["Dr Neil Lee"]),
+        ("Neil Lee Dr Neil Lee", ["Dr Neil Lee"]),
+        ("Katie Schmuecker Policy", ["Katie Schmuecker"]),
+        ("Director of Policy", []),
+        ("The Work Foundation Stephen Overell", ["Stephen Overell"]),
+        ("Stephen Overell, The Work Foundation", ["Stephen Overell"]),
+        ("Lizzie Crowley Lancaster University", ["Lizzie Crowley"]),
+        ("Ian Brinkley Lizzie Crowley", ["Ian Brinkley", "Lizzie Crowley"]),
+        ("Prof Stephen Bevan & Dame Carol Black", ["Prof Stephen Bevan", "Dame Carol Black"]),
+        ("Ian Brinkley; Ian Brinkley", ["Ian Brinkley"]),
+    ],
+)
+def test_names_are_people_once(written: str, people: list[str]) -> None:
+    assert split_names(written) == people
+
+
+def test_cards_tell_names_from_job_titles() -> None:
+    assert looks_like_name("Dr Neil Lee") and looks_like_name("Mary O'Brien")
+    assert not looks_like_name("GET INVOLVED") and not looks_like_name("Director of Policy")
+    assert is_job_title("Head of the socio-economic centre") and is_job_title("Senior Economist")
+    assert not is_job_title("Cities and the recovery")
+
+
+def test_html_declared_metadata_wins_over_the_layout(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    ld = {
+        "@type": "BlogPosting",
+        "headline": "Cities and growth",
+        "datePublished": "2012-07-05T09:00:00Z",
+        "author": [{"name": "Dr Neil Lee"}, {"name": "Neil Lee"}, {"name": "Ian Brinkley"}],
+    }
+    path.write_text(
+        f"""<html><head><title>Cities and growth | The Work Foundation</title>
+        <meta property="og:site_name" content="The Work Foundation">
+        <script type="application/ld+json">{json.dumps(ld)}</script></head>
+        <body><p>GET INVOLVED</p><h1>Cities and growth</h1><p>The text.</p></body></html>""",
+        encoding="utf-8",
+    )
+    meta = load(path).meta
+    assert (meta.title, meta.date, meta.authors) == (
+        "Cities and growth",
+        "2012-07-05",
+        ("Dr Neil Lee", "Ian Brinkley"),
+    )
+    assert meta.extra["title_from"] == meta.extra["authors_from"] == "html meta"
+
+
+def test_html_without_metadata_falls_back_to_the_layout(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<html><body><p>ABOUT US</p><div>Dr Neil Lee</div><div>Head of Research</div>"
+        "<h2>Cities and growth</h2><p>Authors: Dr Neil Lee Dr Neil Lee</p><p>5 July 2012</p>"
+        "<p>It's time to provide an update on our work.</p></body></html>",
+        encoding="utf-8",
+    )
+    meta = load(path).meta
+    assert (meta.title, meta.date, meta.authors) == (
+        "Cities and growth",
+        "2012-07-05",
+        ("Dr Neil Lee",),
+    )
+    assert meta.extra["title_from"] == "page layout"
+
+
+# --- PDFs written here: info dictionary good, junk or missing ------------------------------
+
+
+def _pdf(path: Path, lines: list[tuple[float, str]], info: dict[str, str] | None) -> Path:
+    """A one-page PDF with ``(font size, text)`` lines from the top, in Helvetica."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    fonts = DictionaryObject({NameObject("/F1"): writer._add_object(font)})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    ops, y = [], 780.0
+    for size, text in lines:
+        safe = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        ops.append(f"BT /F1 {size} Tf 56 {y} Td ({safe}) Tj ET")
+        y -= size * 1.6
+    stream = DecodedStreamObject()
+    stream.set_data("\n".join(ops).encode("latin-1"))
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    if info is not None:
+        writer.add_metadata(info)
+    with path.open("wb") as out:
+        writer.write(out)
+    return path
+
+
+REPORT = [
+    (10, "The Work Foundation"),
+    (26, "Streets Ahead: what makes"),
+    (26, "a city innovative?"),
+    (12, "Authors: Lizzie Crowley and Dr Neil Lee"),
+    (10, "Cities outside London are at risk of being left behind by the recovery unless"),
+    (10, "the government adopts a less centralised growth and innovation policy for them."),
+    (10, "The strength of business and high-tech manufacturing varies from city to city."),
+]
+PDF_CASES = [
+    pytest.param(
+        {"/Title": "Streets Ahead: what makes a city innovative?", "/Author": "Crowley, Lizzie"},
+        "Streets Ahead: what makes a city innovative?",
+        ("Lizzie Crowley",),
+        "pdf info",
+        id="good-info",
+    ),
+    pytest.param(
+        {"/Title": "Microsoft Word - draft3.doc", "/Author": "Administrator"},
+        "Streets Ahead: what makes a city innovative?",
+        ("Lizzie Crowley", "Dr Neil Lee"),
+        "first page",
+        id="junk-info",
+    ),
+    pytest.param(
+        None,
+        "Streets Ahead: what makes a city innovative?",
+        ("Lizzie Crowley", "Dr Neil Lee"),
+        "first page",
+        id="no-info",
+    ),
+]
+
+
+@pytest.mark.parametrize(("info", "title", "authors", "title_from"), PDF_CASES)
+def test_pdf_title_and_authors(
+    tmp_path: Path, info: dict[str, str] | None, title: str, authors: tuple, title_from: str
+) -> None:
+    meta = load(_pdf(tmp_path / "report.pdf", REPORT, info)).meta
+    assert (meta.title, meta.authors, meta.extra["title_from"]) == (title, authors, title_from)
+
+
+def test_pdf_without_a_larger_font_is_not_titled_by_its_body(tmp_path: Path) -> None:
+    lines = [(10, "Annual review of employment"), (10, "1 March 2013"), *REPORT[4:]]
+    meta = load(_pdf(tmp_path / "x.pdf", lines, {"/Title": "untitled"})).meta
+    assert (meta.title, meta.date) == ("Annual review of employment", "2013-03-01")
