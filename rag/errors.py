@@ -20,6 +20,7 @@ file, field or id at fault and say what to do.
     ├── AuthError                 (401) missing or wrong API key
     │   └── WritesDisabled        (403) no API key is configured, so writes are off
     ├── NotFound                  (404) unknown document id
+    │   └── UnknownModel          a model id /v1/chat/completions does not serve
     ├── IndexError_               (503) index missing, mismatched or busy
     │   ├── IndexMissing
     │   ├── IndexMismatch         (409)
@@ -116,6 +117,15 @@ class NotFound(RagError):
     exit_code = 4
 
 
+class UnknownModel(NotFound):
+    def __init__(self, model: str, served: list[str]) -> None:
+        self.model = model
+        super().__init__(
+            f"The model {model!r} does not exist here; use one of {', '.join(served)} "
+            "(GET /v1/models lists them)."
+        )
+
+
 class PayloadTooLarge(InputError):
     status_code = 413
 
@@ -180,6 +190,7 @@ __all__ = [
     "PayloadTooLarge",
     "RagError",
     "UndecodableText",
+    "UnknownModel",
     "UnsupportedFile",
     "WritesDisabled",
 ]

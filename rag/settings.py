@@ -174,6 +174,18 @@ class ApiSettings(BaseModel):
     api_key: str | None = Field(
         None, description="Key required by write endpoints; writes are refused when unset."
     )
+    read_key: str | None = Field(
+        None,
+        description="Key required by the read endpoints (/search, /ask, /documents reads, "
+        "/v1/...) as X-API-Key or 'Authorization: Bearer'; unset: reads are open. The "
+        "write key is accepted too.",
+    )
+    model_name: str = Field(
+        "workfoundation-rag",
+        min_length=1,
+        description="The model id /v1/chat/completions serves (the configured generator); "
+        "with generator 'openai', MODEL_NAME-extractive is served as well.",
+    )
     max_upload_mb: float = Field(50.0, gt=0, description="Largest upload accepted, per file.")
     max_query_chars: int = Field(1000, ge=10, description="Longest query or question.")
     max_k: int = Field(50, ge=1, le=500, description="Largest k for /search.")

@@ -3,7 +3,8 @@
 Handlers live in :mod:`rag.api.routes`; shared objects come from :mod:`rag.api.deps`.
 Every deliberate error is a :class:`~rag.errors.RagError` and becomes
 ``{"detail": message}`` with its ``status_code`` in one handler; anything else is
-logged and answered with a plain 500, never a stack trace.
+logged and answered with a plain 500, never a stack trace. On the OpenAI-compatible
+``/v1/`` paths the same handlers answer in that protocol's ``{"error": {...}}`` shape.
 """
 
 from __future__ import annotations
@@ -15,12 +16,20 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from rag import __version__
+from rag.api import protocol
+from rag.api.deps import ReadAccess
 from rag.api.models import ErrorDetail
-from rag.api.routes import ask, documents, health, search, upload
+from rag.api.routes import ask, chat, documents, health, search, upload
 from rag.errors import RagError
 from rag.service import Service
 from rag.settings import Settings
@@ -34,18 +43,53 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorDetail} for code in codes}
 
 
-READ_ERRORS = _errors(400, 404, 409, 503)
+READ_ERRORS = _errors(400, 401, 404, 409, 503)
+PROTOCOL_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": protocol.ErrorResponse} for code in (400, 401, 404, 422, 502, 503)
+}
 WRITE_ERRORS = _errors(400, 401, 403, 404, 409, 413, 503)
 
 
 async def rag_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RagError)
-    return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+    return _error(request, str(exc), exc.status_code, exc)
 
 
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse({"detail": INTERNAL_ERROR}, status_code=500)
+    return _error(request, INTERNAL_ERROR, 500)
+
+
+async def invalid_body(request: Request, exc: Exception) -> JSONResponse:
+    """422 as FastAPI writes it, except in the protocol's shape on ``/v1/`` paths."""
+    assert isinstance(exc, RequestValidationError)
+    if not protocol.speaks_protocol(request.url.path):
+        return await request_validation_exception_handler(request, exc)
+    errors = exc.errors()
+    first: dict[str, Any] = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    where = ".".join(str(p) for p in first["loc"] if p != "body")
+    message = str(first["msg"])
+    return _error(request, f"{where}: {message}" if where else message, 422)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (an unparsable body, an unknown path), in the protocol's
+    shape on ``/v1/`` paths."""
+    assert isinstance(exc, HTTPException)
+    if not protocol.speaks_protocol(request.url.path):
+        return await http_exception_handler(request, exc)
+    response = _error(request, str(exc.detail), exc.status_code)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def _error(
+    request: Request, message: str, status: int, exc: Exception | None = None
+) -> JSONResponse:
+    if protocol.speaks_protocol(request.url.path):
+        return JSONResponse(protocol.error_body(message, status, exc), status_code=status)
+    return JSONResponse({"detail": message}, status_code=status)
 
 
 def create_app(
@@ -70,7 +114,8 @@ def create_app(
         title="Work Foundation publications assistant",
         version=__version__,
         description="Cited question answering over The Work Foundation's publications. "
-        "Write endpoints need the `X-API-Key` header.",
+        "Write endpoints need the `X-API-Key` header; reads do too when "
+        "RAG_API__READ_KEY is set. `/v1/chat/completions` speaks the OpenAI protocol.",
     )
     app.state.settings = settings
     app.state.service = service
@@ -79,17 +124,21 @@ def create_app(
 
     app.add_exception_handler(RagError, rag_error)
     app.add_exception_handler(Exception, internal_error)
+    app.add_exception_handler(RequestValidationError, invalid_body)
+    app.add_exception_handler(HTTPException, http_error)
     if settings.api.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.api.cors_origins,
             allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Content-Type", "X-API-Key"],
+            allow_headers=["Content-Type", "X-API-Key", "Authorization"],
         )
 
     app.include_router(health.router)
-    app.include_router(search.router, responses=READ_ERRORS)
-    app.include_router(ask.router, responses={**READ_ERRORS, **_errors(502)})
+    reads = [ReadAccess]
+    app.include_router(search.router, responses=READ_ERRORS, dependencies=reads)
+    app.include_router(ask.router, responses={**READ_ERRORS, **_errors(502)}, dependencies=reads)
+    app.include_router(chat.router, responses=PROTOCOL_ERRORS, dependencies=reads)
     app.include_router(documents.router, responses=WRITE_ERRORS)
     per_file = int(settings.api.max_upload_mb * 1_000_000)
     app.include_router(

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import threading
 from typing import Annotated
@@ -14,6 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from rag.api.models import AskRequest, SearchRequest
+from rag.api.protocol import ChatCompletionRequest, ChatQuery, to_query
 from rag.errors import AuthError, InvalidRequest, WritesDisabled
 from rag.service import Service
 from rag.settings import Settings
@@ -64,6 +66,40 @@ def require_api_key(
 WriteAccess = Depends(require_api_key)
 
 
+def _matches(given: str, expected: str | None) -> bool:
+    return bool(expected) and hmac.compare_digest(
+        given.encode("utf-8"), str(expected).encode("utf-8")
+    )
+
+
+def require_read_key(
+    request: Request,
+    settings: SettingsDep,
+    x_api_key: Annotated[
+        str | None,
+        Header(description="The key in RAG_API__READ_KEY (or the write key), when one is set; "
+               "`Authorization: Bearer KEY` works too."),
+    ] = None,
+) -> None:
+    """Read endpoints: open unless RAG_API__READ_KEY is set; then 401 without the read
+    key (or the write key) in X-API-Key or as the `Authorization: Bearer` token."""
+    api = settings.api
+    if not api.read_key:
+        return
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    given = [k for k in (x_api_key, token.strip() if scheme.lower() == "bearer" else None) if k]
+    if not given:
+        raise AuthError(
+            "This endpoint needs the read key; send it in the X-API-Key header or as "
+            "'Authorization: Bearer <key>'."
+        )
+    if not any(_matches(k, api.read_key) or _matches(k, api.api_key) for k in given):
+        raise AuthError("The key sent does not match the configured read key (RAG_API__READ_KEY).")
+
+
+ReadAccess = Depends(require_read_key)
+
+
 def _check_text(field: str, value: str, limit: int) -> None:
     if not value.strip():
         raise InvalidRequest(field, "must not be blank")
@@ -95,3 +131,11 @@ def ask_request(body: AskRequest, settings: SettingsDep) -> AskRequest:
 
 ValidSearch = Annotated[SearchRequest, Depends(search_request)]
 ValidAsk = Annotated[AskRequest, Depends(ask_request)]
+
+
+def chat_query(body: ChatCompletionRequest, settings: SettingsDep) -> ChatQuery:
+    """The chat request in the library's terms, checked against settings.api."""
+    return to_query(body, settings)
+
+
+ValidChat = Annotated[ChatQuery, Depends(chat_query)]

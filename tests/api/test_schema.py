@@ -58,4 +58,9 @@ def test_no_request_gets_a_server_error(case: Any, auth: dict[str, str]) -> None
         # JSON object is accepted (400 otherwise, tested in test_write.py); and a
         # "schema-violating" null or {} reaches the server as the text "null" or "{}".
         excluded += [positive_data_acceptance, negative_data_rejection]
+    if case.operation.label == "POST /v1/chat/completions":
+        # The protocol's schema cannot say that the last message is the user's question
+        # with some text, nor that filters come in one place: such requests get a 400
+        # (tested in test_chat_completions.py).
+        excluded += [positive_data_acceptance]
     case.call_and_validate(headers=auth, excluded_checks=excluded)

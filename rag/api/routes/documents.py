@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
-from rag.api.deps import FileLock, ServiceDep, WriteAccess
+from rag.api.deps import FileLock, ReadAccess, ServiceDep, WriteAccess
 from rag.api.models import document_info
 from rag.errors import NotFound
 from rag.schemas import DocumentDetail, DocumentInfo, DocumentPage
@@ -16,7 +16,7 @@ from rag.schemas import DocumentDetail, DocumentInfo, DocumentPage
 router = APIRouter(prefix="/documents", tags=["documents"])
 
 
-@router.get("", response_model=DocumentPage)
+@router.get("", response_model=DocumentPage, dependencies=[ReadAccess])
 def list_documents(
     service: ServiceDep,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
@@ -28,7 +28,7 @@ def list_documents(
     return DocumentPage(total=snap.n_documents, documents=[document_info(r) for r in rows])
 
 
-@router.get("/{doc_id}", response_model=DocumentDetail)
+@router.get("/{doc_id}", response_model=DocumentDetail, dependencies=[ReadAccess])
 def get_document(doc_id: str, service: ServiceDep) -> DocumentDetail:
     """One publication with its full cleaned text, which citations' offsets index into."""
     snap = service.snapshot()
@@ -43,6 +43,7 @@ def get_document(doc_id: str, service: ServiceDep) -> DocumentDetail:
 @router.get(
     "/{doc_id}/file",
     response_class=FileResponse,
+    dependencies=[ReadAccess],
     responses={200: {"content": {"application/octet-stream": {}}, "description": "The file."}},
 )
 def get_document_file(doc_id: str, service: ServiceDep) -> FileResponse:
