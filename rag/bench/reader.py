@@ -1,6 +1,9 @@
 """Reader quality on SQuAD, side by side with the baselines: the `reader` section.
 
-Usage: python -m rag.bench.reader [--quick]   (needs ../shared/data/squad)
+Usage: python -m rag.bench.reader [--quick | --from-json=REPORT]   (needs ../shared/data/squad)
+
+``--from-json`` writes the section from a report that ``rag eval reader --output``
+saved (the same evaluation, so it is not run twice).
 
 Runs ``rag eval reader`` (``rag.eval.reader.evaluate_reader``) with the reader
 shipped in the package, the bi-encoder cosine and the hand-tuned heuristic it
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from rag.bench.report import stamp, table, write_section
 from rag.embed import make_embedder
@@ -28,12 +32,16 @@ def main() -> None:
         print(f"skipped: {SQUAD} not found (the SQuAD files live in ../shared/data/squad)")
         return
     quick = "--quick" in sys.argv
-    s = get_settings()
-    reader = CrossEncoderReader()
-    report = evaluate_reader(
-        SQUAD, reader=reader, embedder=make_embedder(s.embedding, cache_dir=s.cache_dir),
-        stemmer=english_stemmer(), limit=1000 if quick else None,
-    )  # fmt: skip
+    saved = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--from-json=")), None)
+    if saved:  # a report written by `rag eval reader --output FILE` with the shipped reader
+        report = json.loads(Path(saved).read_text())
+    else:
+        s = get_settings()
+        report = evaluate_reader(
+            SQUAD, reader=CrossEncoderReader(), stemmer=english_stemmer(),
+            embedder=make_embedder(s.embedding, cache_dir=s.cache_dir),
+            limit=1000 if quick else None,
+        )  # fmt: skip
     cfg = json.loads((MODEL_DIR / "reader.json").read_text())
     cmd = "python -m rag.bench.reader" + (" --quick" if quick else "")
     r = report["reader"]
