@@ -89,7 +89,9 @@ class Service:
     def warm_up(self) -> None:
         """Load the embedding model and the reader now, so the first question is not slow."""
         self.embedder.embed(["warm up"])
-        reader = self.answerer.reader
+        reader = getattr(self.answerer, "reader", None)  # an injected answerer may have none
+        if reader is None:
+            return
         load = getattr(reader, "load", None)
         if callable(load):
             load()
