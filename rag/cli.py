@@ -209,6 +209,9 @@ def ask(
             typer.echo(
                 f"  [{c.marker}] {c.title}{page} ({c.source}, chars {c.char_start}-{c.char_end})"
             )
+            if c.answer_span is not None:
+                prob = f", p = {c.probability:.2f}" if c.probability is not None else ""
+                typer.echo(f"      answer: \u201c{c.answer_span.text}\u201d{prob}")
     elif resp.abstained and resp.passages:
         typer.echo("Closest passages:")
         for r in resp.passages[:3]:

@@ -92,6 +92,7 @@ def test_ingest_search_ask_json(cli: Callable[..., Result], corpus: Path, tmp_pa
     assert text.startswith("[1] ") and "streets-ahead" in text
     plain = cli("ask", QUESTION).stdout
     assert "Sources:" in plain and "[1]" in plain
+    assert "answer: \u201c" in plain  # each source shows the reader's answer span
 
 
 def test_ingest_with_a_bad_file_exits_non_zero_and_names_it(
