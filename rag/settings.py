@@ -133,10 +133,14 @@ class AnswerSettings(BaseModel):
     )
     passages: int = Field(5, ge=1, le=20, description="Passages shown with an answer.")
     candidates: int = Field(
-        8, ge=1, le=50, description="Passages retrieved for the reader to read and rerank."
+        6, ge=1, le=50, description="Passages retrieved for the reader to read and rerank."
     )
     max_read_sentences: int = Field(
-        48, ge=1, le=500, description="Sentences the reader reads per question at most."
+        32,
+        ge=1,
+        le=500,
+        description="Sentences the reader reads per question at most (the reader's cost: "
+        "about 3-4 ms a sentence on 2 cores; see BENCHMARKS.md, latency).",
     )
     max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an answer at most.")
     reader: Literal["model", "lexical"] = Field(
@@ -186,8 +190,22 @@ class ApiSettings(BaseModel):
         description="The model id /v1/chat/completions serves (the configured generator); "
         "with generator 'openai', MODEL_NAME-extractive is served as well.",
     )
-    max_upload_mb: float = Field(50.0, gt=0, description="Largest upload accepted, per file.")
-    max_query_chars: int = Field(1000, ge=10, description="Longest query or question.")
+    max_upload_mb: float = Field(
+        50.0,
+        gt=0,
+        description="Largest upload accepted, per file and per request (all its files "
+        "together); a longer request is refused before its body is read.",
+    )
+    max_body_kb: float = Field(
+        128.0,
+        gt=0,
+        description="Largest JSON request body (every route but uploads), refused before "
+        "it is read.",
+    )
+    max_query_chars: int = Field(
+        1000, ge=10, le=10_000, description="Longest query or question (the schema's cap "
+        "is 10,000)."
+    )
     max_k: int = Field(50, ge=1, le=500, description="Largest k for /search.")
     max_history: int = Field(20, ge=0, description="Most history messages for /ask.")
     cors_origins: list[str] = Field(
