@@ -8,11 +8,13 @@ from datetime import date
 
 import streamlit as st
 
-from rag.schemas import AnswerResponse, Citation, Health, SearchResult
+from rag.schemas import AnswerResponse, DocumentInfo, Filters, Health, SearchResult
+from rag.settings import get_settings
 from ui import render, state
 from ui.client import ApiClient, ApiError, ApiUnavailable
 
 _PENDING_KEY = "_pending_question"
+_FILTER_KEYS = ("filter_dates", "filter_author", "filter_docs")
 EARLIEST_DATE = date(1990, 1, 1)
 
 
@@ -22,6 +24,12 @@ def _ask_example(question: str) -> None:
 
 def _new_conversation() -> None:
     st.session_state[state.TURNS_KEY] = []
+    state.chat_id(new=True)
+
+
+def _clear_filters() -> None:
+    for key in _FILTER_KEYS:
+        st.session_state.pop(key, None)
 
 
 def sidebar(client: ApiClient, health: Health | None) -> dict:
@@ -36,8 +44,9 @@ def sidebar(client: ApiClient, health: Health | None) -> dict:
             max_value=date.today(),
             format="YYYY-MM-DD",
             help="Leave empty for any date.",
+            key="filter_dates",
         )
-        author = st.text_input("Author", placeholder="e.g. Jones")
+        author = st.text_input("Author", placeholder="e.g. Jones", key="filter_author")
         docs = state.document_index(client) if health else []
         titles = {d.doc_id: f"{d.title} ({d.date[:4]})" if d.date else d.title for d in docs}
         doc_ids = st.multiselect(
@@ -45,6 +54,7 @@ def sidebar(client: ApiClient, health: Health | None) -> dict:
             options=list(titles),
             format_func=titles.__getitem__,
             placeholder="All publications",
+            key="filter_docs",
         )
         st.header("Answer")
         k = st.slider("Passages to draw on", min_value=1, max_value=10, value=5)
@@ -61,81 +71,133 @@ def sidebar(client: ApiClient, health: Health | None) -> dict:
 
 def passage_card(
     client: ApiClient,
-    marker: str,
+    label: str,
     passage: SearchResult,
     body_html: str,
-    kind: str | None = None,
-    quote: str | None = None,
+    *,
+    anchor: str | None = None,
+    expanded: bool = False,
+    viewer: str | None = None,
 ) -> None:
-    where = render.page_label(passage.page, passage.page_end)
-    # Several citations often share a publication: lead with what each one quotes.
-    head = f"“{render.shorten(quote, 70)}” — " if quote else ""
-    label = f"{marker}{head}{passage.title}" + (f", {where}" if passage.page else "")
-    with st.expander(label):
-        line = render.source_line(
-            passage.date, passage.authors, render.page_label(passage.page, passage.page_end)
-        )
+    """A source card: where the passage comes from, the passage, links to the original."""
+    if anchor is not None:  # what the answer's [n] links scroll to
+        st.markdown(f'<div id="{anchor}"></div>', unsafe_allow_html=True)
+    with st.expander(label, expanded=expanded):
+        where = render.page_label(passage.page, passage.page_end)
+        line = render.source_line(passage.date, passage.authors, where)
         if line:
             st.caption(line)
         st.markdown(body_html, unsafe_allow_html=True)
-        url = render.file_link(client.file_url(passage.doc_id), passage.page, kind)
-        st.markdown(f"[Open the original]({url})")
+        url = render.file_link(client.file_url(passage.doc_id), passage.page)
+        links = f"[Open the original]({url})"
+        if viewer is not None:
+            links = f"[Show it in the document]({viewer}) · {links}"
+        st.markdown(links)
 
 
-def citation_card(client: ApiClient, citation: Citation, passages: list[SearchResult]) -> None:
-    passage = render.find_passage(citation, passages)
-    span = citation.answer_span
-    answer = (span.char_start, span.char_end) if span is not None else None
+def _card_label(group: render.SourceGroup, passage: SearchResult) -> str:
+    markers = "".join(f"[{m}]" for m in group.markers)
+    where = f", {render.page_label(passage.page, passage.page_end)}" if passage.page else ""
+    if len(group.citations) == 1:  # lead with what it quotes: several may share a title
+        quote = render.shorten(group.citations[0].quote, 70)
+        return f"{markers} “{quote}” — {passage.title}{where}"
+    return f"{markers} {passage.title}{where} — {len(group.spans())} cited sentences"
+
+
+def citation_card(client: ApiClient, turn: int, group: render.SourceGroup) -> None:
+    """One card per passage, every sentence cited from it highlighted with its markers."""
+    first = group.citations[0]
+    spans = group.spans()
+    passage = group.passage
     if passage is not None:
-        body = render.highlight(
-            passage.text, passage.char_start, citation.char_start, citation.char_end, answer
-        )
+        body = render.highlight_spans(passage.text, passage.char_start, spans)
     else:  # not among the returned passages: cut a window from the document text
-        text = state.document_text(client, citation.doc_id)
-        if text is not None and text[citation.char_start : citation.char_end] == citation.quote:
-            start, snippet = render.window(text, citation.char_start, citation.char_end)
-            body = render.highlight(
-                snippet, start, citation.char_start, citation.char_end, answer
-            )
+        lo = min(c.char_start for c in group.citations)
+        hi = max(c.char_end for c in group.citations)
+        text = state.document_text(client, first.doc_id)
+        if text is not None and all(
+            text[c.char_start : c.char_end] == c.quote for c in group.citations
+        ):
+            start, snippet = render.window(text, lo, hi)
+            body = render.highlight_spans(snippet, start, spans)
         else:
-            body = render.highlight(citation.quote, 0, 0, len(citation.quote))
+            body = render.highlight_spans(
+                first.quote, first.char_start, [s for s in spans if s.start == first.char_start]
+            )
         passage = SearchResult(
             rank=0,
             score=0.0,
-            chunk_id=citation.chunk_id or "",
-            doc_id=citation.doc_id,
-            title=citation.title,
-            source=citation.source,
-            page=citation.page,
-            char_start=citation.char_start,
-            char_end=citation.char_end,
-            text=citation.quote,
-            date=citation.date,
-            authors=citation.authors,
+            chunk_id=first.chunk_id or "",
+            doc_id=first.doc_id,
+            title=first.title,
+            source=first.source,
+            page=first.page,
+            char_start=first.char_start,
+            char_end=first.char_end,
+            text=first.quote,
         )
-    # The citation's own page is the one quoted, even if the passage spans two.
+    # The citations' own pages are the ones quoted, even if the passage spans more.
+    pages = sorted({c.page for c in group.citations if c.page is not None})
     passage = passage.model_copy(
         update={
-            "page": citation.page,
-            "page_end": None,
-            "date": citation.date or passage.date,
-            "authors": citation.authors or passage.authors,
+            "page": pages[0] if pages else None,
+            "page_end": pages[-1] if len(pages) > 1 else None,
+            "date": first.date or passage.date,
+            "authors": first.authors or passage.authors,
         }
     )
-    passage_card(client, f"[{citation.marker}] ", passage, body, quote=citation.quote)
+    passage_card(
+        client,
+        _card_label(group, passage),
+        passage,
+        body,
+        anchor=render.card_anchor(turn, group),
+        expanded=True,
+        viewer=render.viewer_link(first.doc_id, first.char_start, first.char_end),
+    )
 
 
-def show_answer(client: ApiClient, response: AnswerResponse, slot=None) -> None:
+def filter_hint(filters: Filters | None, docs: list[DocumentInfo], turn: int) -> None:
+    """Say which filter leaves no publication, and offer to clear the filters."""
+    culprits = render.excluding_filters(filters, docs)
+    if culprits is None:
+        return
+    st.warning(
+        f"No publication matches {' and '.join(culprits)}: the search had nothing to look "
+        "in. Widen or clear the filters and ask again."
+    )
+    st.button("Clear the filters", on_click=_clear_filters, key=f"clear-filters-{turn}")
+
+
+def show_answer(
+    client: ApiClient,
+    response: AnswerResponse,
+    slot=None,
+    turn: int = 0,
+    filters: Filters | None = None,
+) -> None:
     """The answer (or abstention) and its sources, under the current chat message."""
     slot = slot if slot is not None else st.empty()
     if response.abstained:
         slot.info(render.ABSTAIN_MESSAGE)
-        if response.passages:
+        if not response.passages:
+            filter_hint(filters, state.document_index(client), turn)
+        else:
             st.markdown("**Closest passages**")
-        for p in response.passages:
-            passage_card(client, "", p, render.highlight(p.text, p.char_start, 0, 0))
+        for p in response.passages:  # the sentence sharing most words with the question
+            lo, hi = render.best_sentence(p.text, response.question)
+            body = render.highlight(p.text, 0, lo, hi)
+            passage_card(
+                client,
+                render.closest_label(p),
+                p,
+                body,
+                viewer=render.viewer_link(p.doc_id, p.char_start, p.char_end),
+            )
         return
-    slot.markdown(render.answer_markdown(response.answer))
+    groups = render.group_citations(response.citations, response.passages)
+    links = render.marker_links(turn, groups)
+    slot.markdown(render.answer_html(response.answer, links), unsafe_allow_html=True)
     if response.unsupported:
         st.caption(
             f"{len(response.unsupported)} generated sentence(s) were left out because "
@@ -143,11 +205,13 @@ def show_answer(client: ApiClient, response: AnswerResponse, slot=None) -> None:
         )
     if response.rewritten_query:
         st.caption(f"Searched for: {response.rewritten_query}")
-    for citation in response.citations:
-        citation_card(client, citation, response.passages)
+    for group in groups:
+        citation_card(client, turn, group)
 
 
-def ask(client: ApiClient, question: str, turns: list[state.Turn], options: dict) -> None:
+def ask(
+    client: ApiClient, question: str, turns: list[state.Turn], options: dict, chat: str
+) -> None:
     """Stream one answer into the page and remember the turn when it completes."""
     with st.chat_message("user"):
         st.markdown(render.answer_markdown(question))
@@ -167,10 +231,22 @@ def ask(client: ApiClient, question: str, turns: list[state.Turn], options: dict
                     slot.markdown(render.answer_markdown(text) + " ▌")
         except (ApiUnavailable, ApiError) as exc:
             slot.error(str(exc))
+            if isinstance(exc, ApiError) and exc.status is not None and exc.status < 500:
+                st.caption("Your question, to edit and ask again:")
+                st.code(question, language=None, wrap_lines=True)
             return
         if response is not None:
-            show_answer(client, response, slot)
-            turns.append(state.Turn(question, response))
+            filters = options.get("filters")
+            show_answer(client, response, slot, turn=len(turns), filters=filters)
+            turns.append(state.Turn(question, response, filters))
+            state.save_turns(chat, turns)
+
+
+def refuse(question: str, reason: str) -> None:
+    """A question not sent: say why, and keep what was typed (unless it was blank)."""
+    st.warning(reason)
+    if question.strip():
+        st.code(question, language=None, wrap_lines=True)
 
 
 def main() -> None:
@@ -179,26 +255,32 @@ def main() -> None:
     client = state.get_client()
     health, problem = state.check_health(client)
     options = sidebar(client, health)
-    turns: list[state.Turn] = st.session_state.setdefault(state.TURNS_KEY, [])
+    chat = state.chat_id()
+    if state.TURNS_KEY not in st.session_state:  # a new session, perhaps a reload
+        st.session_state[state.TURNS_KEY] = state.load_turns(chat)
+    turns: list[state.Turn] = st.session_state[state.TURNS_KEY]
+    limit = get_settings().api.max_query_chars
 
     st.title("Ask The Work Foundation's publications")
     st.caption(
-        "Answers quote the indexed reports; every [n] links to the publication, page and "
-        "passage it comes from."
+        "Answers quote the indexed reports; click an [n] to jump to the passage it comes "
+        "from, with the quoted sentence highlighted."
     )
     if problem:
         st.error(problem)
 
-    for turn in turns:
+    for i, turn in enumerate(turns):
         with st.chat_message("user"):
             st.markdown(render.answer_markdown(turn.question))
         with st.chat_message("assistant"):
-            show_answer(client, turn.response)
+            show_answer(client, turn.response, turn=i, filters=turn.filters)
 
-    question = st.chat_input("Ask about cities, innovation, skills…")
-    question = question or st.session_state.pop(_PENDING_KEY, None)
-    if question:
-        ask(client, question, turns, options)
+    typed = st.chat_input("Ask about cities, innovation, skills…", max_chars=limit)
+    question = typed if isinstance(typed, str) else st.session_state.pop(_PENDING_KEY, None)
+    if question is not None and (reason := render.check_question(question, limit)):
+        refuse(question, reason)
+    elif question:
+        ask(client, question, turns, options, chat)
     elif not turns:
         st.markdown("**Try one of these:**")
         for example in render.EXAMPLE_QUESTIONS:

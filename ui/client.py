@@ -25,6 +25,7 @@ from rag.schemas import (
     AnswerResponse,
     ChatMessage,
     DocumentDetail,
+    DocumentInfo,
     DocumentPage,
     FileOutcome,
     Filters,
@@ -234,6 +235,21 @@ class ApiClient:
         headers = {"X-API-Key": api_key} if api_key else None
         data = self._request("POST", "/documents", files=parts, data=form, headers=headers)
         return _parse(UploadResponse, data).files
+
+    def delete_document(self, doc_id: str, api_key: str | None = None) -> DocumentInfo:
+        """Remove a publication from the index (and its file when inside the corpus)."""
+        headers = {"X-API-Key": api_key} if api_key else None
+        data = self._request("DELETE", f"/documents/{quote(doc_id, safe='')}", headers=headers)
+        return _parse(DocumentInfo, data)
+
+    def reindex(self, api_key: str | None = None) -> dict[str, Any]:
+        """Bring the index up to date with the corpus folder: the ``POST /reindex`` summary,
+        ``{"added": [paths], ..., "failed": [{"path", "reason"}], "embedded_chunks": n}``."""
+        headers = {"X-API-Key": api_key} if api_key else None
+        data = self._request("POST", "/reindex", headers=headers)
+        if not isinstance(data, dict):
+            raise ApiError(None, "The API's re-index summary was not a JSON object.")
+        return data
 
     def file_url(self, doc_id: str) -> str:
         """Where a browser can open the original file (the API serves it)."""

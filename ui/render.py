@@ -7,11 +7,24 @@ here from ``html.escape``d text, so a publication cannot inject markup.
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlencode
 
-from rag.schemas import ChatMessage, Citation, Filters, SearchResult
+from rag.schemas import (
+    MAX_MESSAGE_CHARS,
+    ChatMessage,
+    Citation,
+    DocumentInfo,
+    Filters,
+    SearchResult,
+)
 
 ABSTAIN_MESSAGE = "The indexed publications do not answer this."
+BLANK_QUESTION = "Type a question first: an empty or blank one cannot be searched."
+_MARKER = re.compile(r"\[(\d+)\]")
 
 EXAMPLE_QUESTIONS = (
     "Which cities are high-tech innovators?",
@@ -54,6 +67,137 @@ def highlight(
             )
     marked = f"<mark>{inner}</mark>" if cited else ""
     return f'<div class="passage">{_html_text(before)}{marked}{_html_text(after)}</div>'
+
+
+@dataclass(frozen=True)
+class Span:
+    """A cited sentence in document offsets, its [n] markers and the answer inside it."""
+
+    start: int
+    end: int
+    markers: tuple[int, ...] = ()
+    answer: tuple[int, int] | None = None
+
+
+def _marked(cited: str, offset: int, answer: tuple[int, int] | None) -> str:
+    """``cited`` (starting at document offset ``offset``) with the answer in <strong>."""
+    if answer is not None and cited:
+        a = min(max(answer[0] - offset, 0), len(cited))
+        b = min(max(answer[1] - offset, a), len(cited))
+        if b > a:
+            return (
+                f"{_html_text(cited[:a])}<strong>{_html_text(cited[a:b])}</strong>"
+                f"{_html_text(cited[b:])}"
+            )
+    return _html_text(cited)
+
+
+def highlight_spans(passage_text: str, passage_start: int, spans: Sequence[Span]) -> str:
+    """The passage as HTML with every cited span in ``<mark>``, each followed by its
+    markers (``<sup>[1]</sup>``) and with its answer span in ``<strong>``.
+
+    Spans are in document offsets; they are clipped to the passage, and an overlapping
+    span starts where the one before it ended.
+    """
+    parts: list[str] = []
+    pos = 0  # in passage coordinates
+    for span in sorted(spans, key=lambda s: (s.start, s.end)):
+        start = min(max(span.start - passage_start, pos), len(passage_text))
+        end = min(max(span.end - passage_start, start), len(passage_text))
+        parts.append(_html_text(passage_text[pos:start]))
+        if end > start:
+            inner = _marked(passage_text[start:end], passage_start + start, span.answer)
+            parts.append(f"<mark>{inner}</mark>")
+        if span.markers and end > start:
+            parts.append(f"<sup>{''.join(f'[{m}]' for m in span.markers)}</sup>")
+        pos = max(pos, end)
+    parts.append(_html_text(passage_text[pos:]))
+    return f'<div class="passage">{"".join(parts)}</div>'
+
+
+@dataclass
+class SourceGroup:
+    """One source card: a retrieved passage (or None) and the citations quoting it."""
+
+    passage: SearchResult | None
+    citations: list[Citation] = field(default_factory=list)
+
+    @property
+    def markers(self) -> list[int]:
+        return sorted({c.marker for c in self.citations})
+
+    def spans(self) -> list[Span]:
+        """One span per cited sentence, its markers merged when cited more than once."""
+        by_range: dict[tuple[int, int], list[Citation]] = {}
+        for c in self.citations:
+            by_range.setdefault((c.char_start, c.char_end), []).append(c)
+        spans = []
+        for (start, end), cites in by_range.items():
+            answered = next((c.answer_span for c in cites if c.answer_span is not None), None)
+            answer = (answered.char_start, answered.char_end) if answered else None
+            spans.append(Span(start, end, tuple(sorted({c.marker for c in cites})), answer))
+        return spans
+
+
+def group_citations(citations: list[Citation], passages: list[SearchResult]) -> list[SourceGroup]:
+    """Citations gathered by the passage they quote, one group per passage, in the order
+    of their first marker. Citations outside the passages are grouped by document chunk."""
+    groups: dict[tuple[str, str], SourceGroup] = {}
+    for citation in sorted(citations, key=lambda c: c.marker):
+        passage = find_passage(citation, passages)
+        if passage is not None:
+            key = ("passage", passage.chunk_id)
+        else:
+            key = (citation.doc_id, citation.chunk_id or f"#{citation.marker}")
+        groups.setdefault(key, SourceGroup(passage)).citations.append(citation)
+    return list(groups.values())
+
+
+def card_anchor(turn: int, group: SourceGroup) -> str:
+    """The HTML id of a source card, unique on the page (turn number, first marker)."""
+    return f"source-{turn}-{group.markers[0] if group.markers else 0}"
+
+
+def marker_links(turn: int, groups: list[SourceGroup]) -> dict[int, tuple[str, str]]:
+    """marker -> (card anchor, hover text "Title, p. 3: “quote”")."""
+    links: dict[int, tuple[str, str]] = {}
+    for group in groups:
+        anchor = card_anchor(turn, group)
+        for c in group.citations:
+            where = f", {page_label(c.page)}" if c.page is not None else ""
+            links[c.marker] = (anchor, f"{c.title}{where}: “{shorten(c.quote, 160)}”")
+    return links
+
+
+def answer_html(text: str, links: dict[int, tuple[str, str]]) -> str:
+    """Answer text for ``st.markdown(..., unsafe_allow_html=True)``: escaped, ``$`` not
+    read as LaTeX, and each known ``[n]`` a link to its source card with a hover text."""
+
+    def link(match: re.Match[str]) -> str:
+        target = links.get(int(match.group(1)))
+        if target is None:
+            return match.group(0)
+        anchor, title = target
+        return (
+            f'<a href="#{anchor}" class="citation" title="{html.escape(title)}">'
+            f"{match.group(0)}</a>"
+        )
+
+    escaped = html.escape(text, quote=False).replace("$", "\\$")
+    return _MARKER.sub(link, escaped)
+
+
+def viewer_link(doc_id: str, start: int, end: int) -> str:
+    """The UI's source viewer (``pages/2_Source.py``) at a cited span."""
+    return "Source?" + urlencode({"doc": doc_id, "start": start, "end": end})
+
+
+def page_of(page_spans: Sequence[Sequence[int]], offset: int) -> tuple[int, int, int] | None:
+    """The (page, start, end) of ``page_spans`` holding document offset ``offset``."""
+    for page, start, end in page_spans:
+        if start <= offset < end:
+            return page, start, end
+    return None
 
 
 def window(text: str, start: int, end: int, radius: int = 300) -> tuple[int, str]:
@@ -125,6 +269,81 @@ def file_link(file_url: str, page: int | None, kind: str | None = None) -> str:
     return file_url
 
 
+def closest_label(passage: SearchResult) -> str:
+    """ "Title (2011-12-07), p. 3" for a closest passage of an abstention."""
+    when = f" ({passage.date})" if passage.date else ""
+    return f"{passage.title}{when}, {page_label(passage.page, passage.page_end)}"
+
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_WORD = re.compile(r"\w{4,}")
+_COMMON = frozenset(
+    "what which does about there their have with from that this when where were they "
+    "would could should into than them then these those been being".split()
+)
+
+
+def best_sentence(text: str, question: str) -> tuple[int, int]:
+    """Offsets in ``text`` of the sentence sharing most (4+ letter) words with
+    ``question``; (0, 0) when none shares any."""
+    wanted = {w.casefold() for w in _WORD.findall(question)} - _COMMON
+    best, span = 0, (0, 0)
+    for match in _SENTENCE.finditer(text):
+        score = len(wanted & {w.casefold() for w in _WORD.findall(match.group())})
+        if score > best:
+            lead = len(match.group()) - len(match.group().lstrip())
+            best, span = score, (match.start() + lead, match.end())
+    return span
+
+
+def check_question(question: str, limit: int) -> str | None:
+    """Why ``question`` should not be sent (blank, too long), or None when it is fine."""
+    if not question.strip():
+        return BLANK_QUESTION
+    if len(question) > limit:
+        return (
+            f"Your question is {len(question):,} characters; the limit is {limit:,}. "
+            "Shorten it and ask again (it is kept below to copy)."
+        )
+    return None
+
+
+def _matches(doc: DocumentInfo, filters: Filters, name: str) -> bool:
+    if name == "date_from":
+        return bool(doc.date) and (doc.date or "") >= (filters.date_from or "")
+    if name == "date_to":
+        return bool(doc.date) and (doc.date or "")[:10] <= (filters.date_to or "")
+    if name == "author":
+        needle = (filters.author or "").casefold()
+        return any(needle in a.casefold() for a in doc.authors)
+    if name == "doc_ids":
+        return doc.doc_id in (filters.doc_ids or [])
+    if name == "kind":
+        return doc.kind == filters.kind
+    return True
+
+
+_FILTER_NAMES = {
+    "date_from": "the start date",
+    "date_to": "the end date",
+    "author": "the author",
+    "doc_ids": "the chosen publications",
+    "kind": "the format",
+}
+
+
+def excluding_filters(filters: Filters | None, docs: list[DocumentInfo]) -> list[str] | None:
+    """When ``filters`` leave none of ``docs``, the filters that do it (each alone if
+    one suffices, else all that are set, as readable names); None when some pass."""
+    if filters is None or filters.is_empty() or not docs:
+        return None
+    active = [n for n in _FILTER_NAMES if getattr(filters, n)]
+    if any(all(_matches(d, filters, n) for n in active) for d in docs):
+        return None
+    alone = [n for n in active if not any(_matches(d, filters, n) for d in docs)]
+    return [_FILTER_NAMES[n] for n in (alone or active)]
+
+
 def answer_markdown(text: str) -> str:
     """Answer text for ``st.markdown``: markers [1] stay, ``$`` is not read as LaTeX."""
     return text.replace("$", "\\$")
@@ -148,25 +367,40 @@ def to_filters(
 
 
 def history_messages(turns: list[tuple[str, str]]) -> list[ChatMessage]:
-    """Previous (question, answer text) turns as the ``history`` the API expects."""
+    """Previous (question, answer text) turns as the ``history`` the API expects; a long
+    earlier answer is cut to the API's per-message cap so the next question still goes."""
     messages: list[ChatMessage] = []
     for question, answer in turns:
-        messages.append(ChatMessage(role="user", content=question))
-        messages.append(ChatMessage(role="assistant", content=answer))
+        messages.append(ChatMessage(role="user", content=question[:MAX_MESSAGE_CHARS]))
+        messages.append(ChatMessage(role="assistant", content=answer[:MAX_MESSAGE_CHARS]))
     return messages
 
 
 __all__ = [
     "ABSTAIN_MESSAGE",
     "EXAMPLE_QUESTIONS",
+    "BLANK_QUESTION",
+    "SourceGroup",
+    "Span",
+    "answer_html",
     "answer_markdown",
+    "best_sentence",
+    "card_anchor",
+    "check_question",
+    "closest_label",
+    "excluding_filters",
     "file_link",
     "find_passage",
     "format_authors",
+    "group_citations",
     "highlight",
+    "highlight_spans",
     "history_messages",
+    "marker_links",
+    "page_of",
     "page_label",
     "source_line",
     "to_filters",
+    "viewer_link",
     "window",
 ]

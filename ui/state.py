@@ -7,17 +7,23 @@ when one is there.
 
 from __future__ import annotations
 
+import json
+import re
 import time
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
+from pydantic import ValidationError
 
-from rag.schemas import AnswerResponse, DocumentInfo, Health
+from rag.schemas import AnswerResponse, DocumentInfo, Filters, Health
 from rag.settings import get_settings
 from ui.client import ApiClient, ApiError, ApiUnavailable
 
 CLIENT_KEY = "api_client"
 TURNS_KEY = "turns"
+CHAT_PARAM = "chat"
 _DOCS_KEY = "_doc_index"
 _TEXTS_KEY = "_doc_texts"
 DOC_INDEX_TTL_S = 60.0
@@ -30,6 +36,7 @@ class Turn:
 
     question: str
     response: AnswerResponse
+    filters: Filters | None = None
 
 
 @st.cache_resource(show_spinner=False)
@@ -37,6 +44,7 @@ def navigation() -> None:
     """Sidebar links with readable names (Streamlit's own would call the chat page "app")."""
     st.sidebar.page_link("app.py", label="Ask a question")
     st.sidebar.page_link("pages/1_Publications.py", label="Publications")
+    st.sidebar.page_link("pages/2_Source.py", label="Source viewer")
     st.sidebar.divider()
 
 
@@ -97,3 +105,59 @@ def document_text(client: ApiClient, doc_id: str) -> str | None:
         except (ApiUnavailable, ApiError):
             return None
     return texts[doc_id]
+
+
+# -- conversations that survive a reload ------------------------------------------------
+# The chat's id is in the page address (?chat=...), so a reload finds the same file.
+
+_CHAT_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _chats_dir() -> Path:
+    return get_settings().data_dir / "ui" / "chats"
+
+
+def chat_id(new: bool = False) -> str:
+    """This conversation's id, from the address; a fresh one (put there) if none."""
+    current = st.query_params.get(CHAT_PARAM, "")
+    if new or not _CHAT_ID.match(current):
+        current = uuid.uuid4().hex
+        st.query_params[CHAT_PARAM] = current
+    return current
+
+
+def load_turns(chat: str) -> list[Turn]:
+    """The saved turns of ``chat``; [] when none are saved or the file is unreadable."""
+    path = _chats_dir() / f"{chat}.json"
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        return [
+            Turn(
+                r["question"],
+                AnswerResponse.model_validate(r["response"]),
+                Filters.model_validate(r["filters"]) if r.get("filters") else None,
+            )
+            for r in rows
+        ]
+    except (OSError, ValueError, KeyError, TypeError, ValidationError):
+        return []
+
+
+def save_turns(chat: str, turns: list[Turn]) -> None:
+    """Keep ``turns`` for a reload; a failure to write only costs that."""
+    rows = [
+        {
+            "question": t.question,
+            "response": t.response.model_dump(mode="json"),
+            "filters": t.filters.model_dump(mode="json") if t.filters else None,
+        }
+        for t in turns
+    ]
+    folder = _chats_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"{chat}.json.tmp"
+        tmp.write_text(json.dumps(rows), encoding="utf-8")
+        tmp.replace(folder / f"{chat}.json")
+    except OSError:
+        pass

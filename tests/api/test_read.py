@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,9 @@ def test_document_detail_and_file(client: TestClient, corpus: Path, doc_id_of) -
     response = client.get(f"/documents/{doc_id}/file")
     assert response.status_code == 200
     assert response.content == (corpus / name).read_bytes()
+    # Plain text opens in the browser instead of downloading.
+    assert response.headers["content-disposition"].startswith("inline;")
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
     (corpus / name).unlink()
     response = client.get(f"/documents/{doc_id}/file")
     assert response.status_code == 404 and "no longer on disk" in response.json()["detail"]
@@ -156,3 +160,28 @@ def test_openapi_documents_the_limits_and_examples(client: TestClient) -> None:
     assert search["query"]["examples"]
     assert schema["components"]["schemas"]["AskRequest"]["properties"]["history"]["maxItems"] == 20
     assert client.get("/docs").status_code == 200
+
+
+SHARED_PDFS = Path(__file__).resolve().parents[3] / "shared" / "data" / "pdfs" / "good"
+
+
+def test_originals_open_in_the_browser_except_html(
+    client: TestClient, service: Service, corpus: Path, doc_id_of
+) -> None:
+    (corpus / "notes.html").write_text(
+        "<html><head><title>Notes</title></head><body><p>Cities and skills, at length "
+        "enough to be a passage of its own.</p></body></html>",
+        encoding="utf-8",
+    )
+    pdf = SHARED_PDFS / "pdflatex-4-pages.pdf"
+    if pdf.is_file():
+        shutil.copy(pdf, corpus / pdf.name)
+    service.ingest([corpus])
+    html = client.get(f"/documents/{doc_id_of(client, 'notes.html')}/file")
+    assert html.status_code == 200
+    assert html.headers["content-disposition"].startswith("attachment;")
+    assert html.headers["x-content-type-options"] == "nosniff"
+    if pdf.is_file():
+        response = client.get(f"/documents/{doc_id_of(client, pdf.name)}/file")
+        assert response.headers["content-type"] == "application/pdf"
+        assert response.headers["content-disposition"].startswith("inline;")

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ui import state
 from ui.client import ApiClient
 from ui.state import CLIENT_KEY
 
@@ -84,6 +85,25 @@ def _innovators_answer(question: str) -> dict:
     }
 
 
+def _two_from_one_passage(question: str) -> dict:
+    """Two sentences of one passage cited: [1] with its answer span, then [2]."""
+    answer = _innovators_answer(question)
+    first = answer["citations"][0]
+    second_sentence = "High technology innovators"
+    s_start = STREETS_AHEAD.index(second_sentence)
+    a_start = STREETS_AHEAD.index("Coventry", first["char_start"])
+    first["answer_span"] = {
+        "char_start": a_start, "char_end": a_start + len("Coventry"), "text": "Coventry",
+    }  # fmt: skip
+    second = {
+        **first, "marker": 2, "char_start": s_start, "char_end": s_start + len(second_sentence),
+        "quote": second_sentence, "answer_span": None,
+    }  # fmt: skip
+    answer["citations"].append(second)
+    answer["answer"] = "Coventry and Derby [1] are high-tech innovators [2] <b>x</b>."
+    return answer
+
+
 def _abstention(question: str) -> dict:
     start = STREETS_AHEAD.index("The research argues")
     return {
@@ -141,13 +161,17 @@ class FakeApi:
         if (method, path) == ("GET", f"/documents/{DOC['doc_id']}"):
             return httpx.Response(200, json={**DOC, "text": STREETS_AHEAD})
         if (method, path) == ("POST", "/ask"):
-            question = json.loads(request.content)["question"]
+            body = json.loads(request.content)
+            question = body["question"]
             lowered = question.lower()
-            answer = (
-                _innovators_answer(question)
-                if "innovator" in lowered or "firms" in lowered
-                else _abstention(question)
-            )
+            if "both" in lowered:
+                answer = _two_from_one_passage(question)
+            elif "innovator" in lowered or "firms" in lowered:
+                answer = _innovators_answer(question)
+            else:
+                answer = _abstention(question)
+                if body.get("filters"):  # the filters left nothing to search
+                    answer["passages"] = []
             return httpx.Response(
                 200, content=_sse(answer), headers={"content-type": "text/event-stream"}
             )
@@ -166,6 +190,19 @@ class FakeApi:
                     }
                 )
             return httpx.Response(200, json={"files": outcomes})
+        if (method, path) == ("DELETE", f"/documents/{DOC['doc_id']}"):
+            if request.headers.get("x-api-key") != self.api_key:
+                return httpx.Response(401, json={"detail": "A valid X-API-Key header is required."})
+            return httpx.Response(200, json=DOC)
+        if (method, path) == ("POST", "/reindex"):
+            return httpx.Response(
+                200,
+                json={
+                    "added": ["corpus/new.txt"], "updated": [], "removed": [],
+                    "unchanged": ["a.txt", "b.txt"], "embedded_chunks": 3,
+                    "failed": [{"path": "corpus/bad.pdf", "reason": "damaged"}],
+                },
+            )  # fmt: skip
         return httpx.Response(404, json={"detail": f"No route {method} {path}."})
 
 
@@ -174,8 +211,16 @@ def api() -> FakeApi:
     return FakeApi()
 
 
-def _app(api: FakeApi) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
+@pytest.fixture(autouse=True)
+def chats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Saved conversations go to a temporary folder, never to data/."""
+    folder = tmp_path / "chats"
+    monkeypatch.setattr(state, "_chats_dir", lambda: folder)
+    return folder
+
+
+def _app(api: FakeApi, script: str = APP) -> AppTest:
+    at = AppTest.from_file(script, default_timeout=30)
     at.session_state[CLIENT_KEY] = ApiClient(
         "http://api.test", 5, transport=httpx.MockTransport(api)
     )
@@ -334,7 +379,7 @@ def _upload(at: AppTest, key: str) -> AppTest:
             ("broken.pdf", b"%PDF-1.4 broken", "application/pdf"),
         ]
     )
-    at.text_input(key="upload_api_key").set_value(key)
+    at.text_input(key="api_key").set_value(key)
     at.text_input(key="upload_date").set_value("2012-07-05")
     return at.form_submit_button[0].click().run()
 
@@ -374,3 +419,161 @@ def test_launch_command_runs_this_app_headless() -> None:
     env = launch.environment("http://api.test:9000")
     assert env["RAG_UI__API_URL"] == "http://api.test:9000"
     assert str(ROOT) in env["PYTHONPATH"].split(":")
+
+
+# -- citations you can follow -----------------------------------------------------------
+
+
+def test_markers_link_to_one_card_per_passage_with_every_cited_sentence(api: FakeApi) -> None:
+    at = _app(api).run()
+    at.chat_input[0].set_value("Which are both innovators?").run()
+    assert not at.exception
+    text = _markdown(at)
+    # Each [n] is a link to the card, with the title, page and quote on hover.
+    assert (
+        '<a href="#source-0-1" class="citation" title="Streets Ahead: what makes a city '
+        "innovative?, p. 3: “The include Coventry" in text
+    )
+    assert '<a href="#source-0-1" class="citation"' in text.split("[1]</a>")[1]  # [2] too
+    assert "&lt;b&gt;x&lt;/b&gt;" in text  # the answer's text is escaped
+    assert '<div id="source-0-1"></div>' in text
+    (card,) = at.expander  # both citations quote one passage: one card
+    assert card.label.startswith("[1][2] Streets Ahead") and "2 cited sentences" in card.label
+    body = "\n".join(m.value for m in card.markdown)
+    assert "<mark>High technology innovators</mark><sup>[2]</sup>" in body
+    assert "<mark>The include <strong>Coventry</strong>, Derby" in body
+    assert "Warrington/Wigan.</mark><sup>[1]</sup>" in body
+    assert "[Show it in the document](Source?doc=streets-ahead&start=" in body
+
+
+def test_anchors_are_unique_per_turn(api: FakeApi) -> None:
+    at = _app(api).run()
+    at.chat_input[0].set_value("which cities are high-tech innovators?").run()
+    at.chat_input[0].set_value("Which firms anchor them?").run()
+    text = _markdown(at)
+    assert '<div id="source-0-1">' in text and '<div id="source-1-1">' in text
+    assert 'href="#source-1-1"' in text
+
+
+def test_source_viewer_shows_the_quote_in_the_document(api: FakeApi) -> None:
+    start = STREETS_AHEAD.index(CITIES_SENTENCE)
+    at = _app(api, str(ROOT / "ui" / "pages" / "2_Source.py"))
+    at.query_params.update(doc="streets-ahead", start=str(start), end=str(start + 10))
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == DOC["title"]
+    text = _markdown(at)
+    assert "<mark>The includ</mark>" in text
+    assert "(http://api.test/documents/streets-ahead/file)" in text  # no pages: no #page
+
+
+def test_source_viewer_without_a_place_says_how_to_get_there(api: FakeApi) -> None:
+    at = _app(api, str(ROOT / "ui" / "pages" / "2_Source.py")).run()
+    assert not at.exception and "Show it in the document" in at.info[0].value
+
+
+# -- input that fails gently ------------------------------------------------------------
+
+
+def test_a_blank_question_is_not_sent(api: FakeApi) -> None:
+    at = _app(api).run()
+    at.chat_input[0].set_value("   ").run()
+    assert not at.exception and not at.error
+    assert "Type a question first" in at.warning[0].value
+    assert not api.asks()
+
+
+def test_the_question_box_holds_at_most_the_apis_limit(api: FakeApi) -> None:
+    # The browser stops typing (and cuts a paste) at the limit, before anything is sent;
+    # render.check_question guards the same limit for a value that gets past it.
+    at = _app(api).run()
+    assert at.chat_input[0].max_chars == 1000
+
+
+def test_a_refused_question_stays_on_the_page(api: FakeApi) -> None:
+    def refusing(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/ask":
+            return httpx.Response(422, json={"detail": "The question is too long."})
+        return api(request)
+
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state[CLIENT_KEY] = ApiClient("http://api.test", 5, httpx.MockTransport(refusing))
+    at.run().chat_input[0].set_value("which cities are high-tech innovators?").run()
+    assert [e.value for e in at.error] == ["The question is too long."]
+    assert at.code[0].value == "which cities are high-tech innovators?"
+
+
+def test_closest_passages_are_labelled_with_title_date_and_page(api: FakeApi) -> None:
+    at = _app(api).run()
+    at.chat_input[0].set_value("What is the capital of France?").run()
+    (card,) = at.expander
+    assert card.label == f"{DOC['title']} (2011-12-07), p. 3"
+    body = "\n".join(m.value for m in card.markdown)
+    assert "<mark>" not in body  # no word of the question is in the passage
+    at.chat_input[0].set_value("What does the research argue about cities?").run()
+    body = "\n".join(m.value for m in at.expander[-1].markdown)
+    assert "<mark>The research argues" in body
+
+
+def test_a_filter_that_excludes_everything_is_named_and_can_be_cleared(api: FakeApi) -> None:
+    at = _app(api).run()
+    at.text_input(key="filter_author").set_value("Nobody")
+    at.chat_input[0].set_value("What is the capital of France?").run()
+    assert not at.exception
+    (hint,) = at.warning
+    assert "No publication matches the author" in hint.value
+    next(b for b in at.button if b.label == "Clear the filters").click().run()
+    assert at.text_input(key="filter_author").value == ""
+
+
+# -- conversations that last -------------------------------------------------------------
+
+
+def test_a_reload_keeps_the_conversation(api: FakeApi, chats: Path) -> None:
+    at = _app(api).run()
+    at.chat_input[0].set_value("which cities are high-tech innovators?").run()
+    chat = at.query_params["chat"]
+    chat = chat[0] if isinstance(chat, list) else chat
+    assert (chats / f"{chat}.json").is_file()
+    reloaded = _app(api)
+    reloaded.query_params["chat"] = chat
+    reloaded.run()
+    assert not reloaded.exception
+    assert len(reloaded.chat_message) == 2 and "Coventry" in _markdown(reloaded)
+    other = _app(api).run()  # another address, another conversation
+    assert not other.chat_message
+
+
+# -- the library page --------------------------------------------------------------------
+
+
+def test_publications_table_shows_no_none_pages(api: FakeApi) -> None:
+    table = _publications(api).dataframe[0].value
+    assert list(table["Pages"]) == ["—"] and list(table["Type"]) == ["text"]
+
+
+def test_delete_asks_first_then_deletes(api: FakeApi) -> None:
+    at = _publications(api)
+    at.text_input(key="api_key").set_value("secret")
+    next(b for b in at.button if b.label.startswith("Delete this")).click().run()
+    assert "Delete “Streets Ahead" in at.warning[0].value
+    assert not [r for r in api.requests if r.method == "DELETE"]
+    next(b for b in at.button if b.label == "Yes, delete it").click().run()
+    assert not at.exception and not at.error
+    (delete,) = [r for r in api.requests if r.method == "DELETE"]
+    assert delete.headers["x-api-key"] == "secret"
+    assert at.success[0].value == f"Deleted “{DOC['title']}”."
+
+
+def test_reindex_reports_the_outcome(api: FakeApi) -> None:
+    at = _publications(api)
+    next(b for b in at.button if b.label.startswith("Re-index")).click().run()
+    assert not at.exception
+    assert at.success[0].value == (
+        "Re-indexed: 1 added, 2 unchanged, 1 failed (corpus/bad.pdf: damaged)."
+    )
+
+
+def test_preview_shows_the_text(api: FakeApi) -> None:
+    at = _publications(api)
+    assert at.text and at.text[0].value.startswith(STREETS_AHEAD[:40])

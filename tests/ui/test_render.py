@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from rag.schemas import Citation, SearchResult
+from rag.schemas import AnswerSpan, Citation, DocumentInfo, Filters, SearchResult
 from ui import render
 
 
@@ -107,3 +107,118 @@ def test_history_messages_alternate_roles() -> None:
     assert [(m.role, m.content) for m in messages] == [
         ("user", "q1"), ("assistant", "a1 [1]"), ("user", "q2"), ("assistant", "a2"),
     ]  # fmt: skip
+
+
+def _cite(
+    marker: int,
+    start: int,
+    end: int,
+    text: str,
+    answer: tuple[int, int] | None = None,
+    chunk_id: str = "c1",
+) -> Citation:
+    span = None
+    if answer is not None:
+        a0, a1 = answer
+        span = AnswerSpan(char_start=a0, char_end=a1, text=text[a0:a1])
+    return Citation(
+        marker=marker, doc_id="d", title="T", source="s", page=2, char_start=start,
+        char_end=end, quote=text[start:end], chunk_id=chunk_id, answer_span=span,
+    )  # fmt: skip
+
+
+DOC_TEXT = "Intro. Coventry and Derby innovate. Preston too. Others lag."
+
+
+def test_one_group_per_passage_with_every_cited_sentence_marked() -> None:
+    passage = SearchResult(
+        rank=1, score=1.0, chunk_id="c1", doc_id="d", title="T", source="s", page=2,
+        char_start=0, char_end=len(DOC_TEXT), text=DOC_TEXT,
+    )  # fmt: skip
+    s1, e1 = DOC_TEXT.index("Coventry"), DOC_TEXT.index(" Preston")
+    s2, e2 = DOC_TEXT.index("Preston"), DOC_TEXT.index(" Others")
+    citations = [
+        _cite(2, s2, e2, DOC_TEXT),
+        _cite(1, s1, e1, DOC_TEXT, answer=(s1, s1 + len("Coventry"))),
+        _cite(3, s1, e1, DOC_TEXT),  # the same sentence cited again
+    ]
+    (group,) = render.group_citations(citations, [passage])
+    assert group.markers == [1, 2, 3] and group.passage is passage
+    assert render.highlight_spans(passage.text, 0, group.spans()) == (
+        '<div class="passage">Intro. <mark><strong>Coventry</strong> and Derby innovate.'
+        "</mark><sup>[1][3]</sup> <mark>Preston too.</mark><sup>[2]</sup> Others lag.</div>"
+    )
+    links = render.marker_links(4, [group])
+    assert {m: a for m, (a, _) in links.items()} == {1: "source-4-1", 2: "source-4-1",
+                                                     3: "source-4-1"}  # fmt: skip
+    assert links[2][1] == "T, p. 2: “Preston too.”"
+
+
+def test_citations_outside_the_passages_get_their_own_group() -> None:
+    groups = render.group_citations(
+        [_cite(1, 0, 6, DOC_TEXT, chunk_id="a"), _cite(2, 7, 20, DOC_TEXT, chunk_id="b")], []
+    )
+    assert [g.markers for g in groups] == [[1], [2]] and groups[0].passage is None
+
+
+def test_answer_html_links_markers_and_escapes_the_rest() -> None:
+    links = {1: ("source-0-1", 'T: "q" <x>')}
+    out = render.answer_html("A <b>&</b> costs $5 [1] and [9].", links)
+    assert out == (
+        'A &lt;b&gt;&amp;&lt;/b&gt; costs \\$5 <a href="#source-0-1" class="citation" '
+        'title="T: &quot;q&quot; &lt;x&gt;">[1]</a> and [9].'
+    )
+
+
+def test_highlight_spans_clips_overlaps_and_spans_outside() -> None:
+    spans = [render.Span(2, 6, (1,)), render.Span(4, 8, (2,)), render.Span(50, 60, (3,))]
+    assert render.highlight_spans("abcdefghij", 0, spans) == (
+        '<div class="passage">ab<mark>cdef</mark><sup>[1]</sup><mark>gh</mark><sup>[2]</sup>'
+        "ij</div>"
+    )
+
+
+def test_check_question() -> None:
+    assert render.check_question("  \n ", 10) == render.BLANK_QUESTION
+    assert "12 characters; the limit is 10" in (render.check_question("x" * 12, 10) or "")
+    assert render.check_question("cities?", 10) is None
+
+
+def _doc(doc_id: str, date_: str | None, authors: list[str]) -> DocumentInfo:
+    return DocumentInfo(
+        doc_id=doc_id, title=doc_id, source="s", date=date_, authors=authors,
+        publisher=None, kind="text", pages=None, chunks=1,
+    )  # fmt: skip
+
+
+def test_excluding_filters_names_the_filter_that_leaves_nothing() -> None:
+    docs = [_doc("a", "2011-12-07", ["Lizzie Crowley"]), _doc("b", "2014-01-01", ["Neil Lee"])]
+    assert render.excluding_filters(Filters(author="crowley"), docs) is None
+    assert render.excluding_filters(Filters(author="Smith"), docs) == ["the author"]
+    assert render.excluding_filters(Filters(date_from="2020-01-01"), docs) == ["the start date"]
+    # Each passes something alone, together nothing: both are named.
+    both = Filters(author="Lee", date_to="2012-01-01")
+    assert render.excluding_filters(both, docs) == ["the end date", "the author"]
+    assert render.excluding_filters(None, docs) is None
+
+
+def test_page_of_and_viewer_link() -> None:
+    assert render.page_of([(1, 0, 10), (2, 10, 30)], 12) == (2, 10, 30)
+    assert render.page_of([(1, 0, 10)], 40) is None
+    assert render.viewer_link("a b", 3, 9) == "Source?doc=a+b&start=3&end=9"
+
+
+def test_best_sentence_is_the_one_sharing_most_question_words() -> None:
+    text = "Cities grow. Skills gaps hold back northern cities. Others lag."
+    lo, hi = render.best_sentence(text, "What skills gaps do cities face?")
+    assert text[lo:hi] == "Skills gaps hold back northern cities."
+    assert render.best_sentence(text, "Paris? What would they have?") == (0, 0)
+
+
+def test_history_fits_the_apis_message_cap() -> None:
+    from rag.schemas import MAX_MESSAGE_CHARS
+
+    long_answer = "word " * MAX_MESSAGE_CHARS
+    messages = render.history_messages([("which cities?", long_answer)])
+    assert [m.role for m in messages] == ["user", "assistant"]
+    assert len(messages[1].content) == MAX_MESSAGE_CHARS

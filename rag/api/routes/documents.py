@@ -15,6 +15,10 @@ from rag.schemas import DocumentDetail, DocumentInfo, DocumentPage
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
+# What a browser may show in place: a PDF (opened at ``#page=N``) and plain text.
+# HTML stays a download, so a publication's scripts never run on the API's origin.
+_INLINE_TYPES = {"pdf": "application/pdf", "text": "text/plain; charset=utf-8"}
+
 
 @router.get("", response_model=DocumentPage, dependencies=[ReadAccess])
 def list_documents(
@@ -47,7 +51,8 @@ def get_document(doc_id: str, service: ServiceDep) -> DocumentDetail:
     responses={200: {"content": {"application/octet-stream": {}}, "description": "The file."}},
 )
 def get_document_file(doc_id: str, service: ServiceDep) -> FileResponse:
-    """The original file the publication was ingested from."""
+    """The original file the publication was ingested from: shown in the browser for PDFs
+    (append ``#page=N`` to open at a page) and plain text, downloaded for HTML."""
     row = service.snapshot().document(doc_id)
     path = Path(row.path)
     if not path.is_file():
@@ -55,7 +60,14 @@ def get_document_file(doc_id: str, service: ServiceDep) -> FileResponse:
             f"The file of {doc_id!r} ({row.source}) is no longer on disk; "
             "re-ingest it or run POST /reindex."
         )
-    return FileResponse(path, filename=path.name)
+    media_type = _INLINE_TYPES.get(row.kind)
+    return FileResponse(
+        path,
+        filename=path.name,
+        media_type=media_type,
+        content_disposition_type="inline" if media_type else "attachment",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.delete("/{doc_id}", response_model=DocumentInfo, dependencies=[WriteAccess])
