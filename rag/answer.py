@@ -86,6 +86,10 @@ class Answerer:
             return None
         if name != "openai":
             raise InvalidRequest("generator", f"must be 'extractive' or 'openai' (got {name!r})")
+        if self.settings.answer.generator != "openai":
+            # Only the generators GET /health advertises: a request may not make an
+            # extractive-only server call the (maybe paid) endpoint in its settings.
+            raise InvalidRequest("generator", "this server answers only with 'extractive'")
         if self._generator is None:
             from rag.generate import OpenAIGenerator
 

@@ -35,10 +35,20 @@ from pathlib import Path
 
 
 class RagError(Exception):
-    """Base of all deliberate errors. ``str(err)`` is a complete, user-facing sentence."""
+    """Base of all deliberate errors. ``str(err)`` is a complete, user-facing sentence.
+
+    ``public`` is what a remote client is told when ``str(err)`` names things only the
+    operator should see (an internal URL, a server path); :func:`public_message`.
+    """
 
     status_code: int = 500
     exit_code: int = 1
+    public: str | None = None
+
+
+def public_message(exc: RagError) -> str:
+    """The message for a remote client: ``exc.public`` when set, else ``str(exc)``."""
+    return exc.public or str(exc)
 
 
 class InputError(RagError):
@@ -136,6 +146,8 @@ class IndexError_(RagError):  # noqa: N801 - trailing underscore avoids shadowin
 
 
 class IndexMissing(IndexError_):
+    public = "No index yet; build one with `rag ingest corpus/` or POST /reindex."
+
     def __init__(self, index_dir: Path | str) -> None:
         super().__init__(
             f"No index at {index_dir}; build one with `rag ingest corpus/` "
@@ -148,6 +160,10 @@ class IndexMismatch(IndexError_):
 
     def __init__(self, index_dir: Path | str, differences: list[str]) -> None:
         self.differences = differences
+        self.public = (
+            f"The index was built with other settings ({'; '.join(differences)}); rebuild it "
+            "with `rag ingest --rebuild corpus/` or restore the settings it was built with."
+        )
         super().__init__(
             f"The index at {index_dir} was built with other settings ({'; '.join(differences)}); "
             "rebuild it with `rag ingest --rebuild corpus/` or restore the settings it was "
@@ -160,8 +176,12 @@ class IndexBusy(IndexError_):
 
 
 class GeneratorError(RagError):
+    """The LLM endpoint failed. ``str(err)`` names its URL and settings for the operator;
+    clients are told only ``public``."""
+
     status_code = 502
     exit_code = 6
+    public = "The answer generator failed; the server log has the detail."
 
 
 class ModelError(RagError):
@@ -193,4 +213,5 @@ __all__ = [
     "UnknownModel",
     "UnsupportedFile",
     "WritesDisabled",
+    "public_message",
 ]

@@ -42,15 +42,32 @@ def needs_context(question: str) -> bool:
     return len(content_words(question)) <= 1
 
 
-def rewrite_query(question: str, history: Sequence[ChatMessage], *, turns: int = 2) -> str:
-    """The question, plus the content words of recent user turns when it needs them."""
+MAX_CONTEXT_WORDS = 24
+"""Most words a rewrite appends: enough for the topic, bounded whatever the history."""
+MAX_SCAN_CHARS = 4_000
+"""Characters of each earlier turn scanned for its content words."""
+
+
+def rewrite_query(
+    question: str,
+    history: Sequence[ChatMessage],
+    *,
+    turns: int = 2,
+    max_words: int = MAX_CONTEXT_WORDS,
+) -> str:
+    """The question, plus the content words of recent user turns when it needs them.
+
+    Linear in the history's size, and at most ``max_words`` words are appended."""
     if not history or not needs_context(question):
         return question
-    own = {w.lower() for w in content_words(question)}
+    seen = {w.lower() for w in content_words(question)}
     context: list[str] = []
     for msg in reversed([m for m in history if m.role == "user"][-turns:]):
-        for w in content_words(msg.content):
-            if w.lower() not in own and w.lower() not in {c.lower() for c in context}:
+        for w in content_words(msg.content[:MAX_SCAN_CHARS]):
+            if len(context) >= max_words:
+                break
+            if w.lower() not in seen:
+                seen.add(w.lower())
                 context.append(w)
     if not context:
         return question

@@ -9,9 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    computed_field,
+)
+
+# Hard caps in the schema, whatever the settings say; the API's configured limits
+# (rag.settings.ApiSettings) are tighter and checked after parsing.
+MAX_TEXT_CHARS = 10_000
+"""Longest query or question any request may carry."""
+MAX_MESSAGE_CHARS = 4_000
+"""Longest history message (an earlier question or answer)."""
+MAX_DOC_IDS = 500
+"""Most document ids in one filter."""
+MAX_ID_CHARS = 200
+
+DocId = Annotated[str, StringConstraints(max_length=MAX_ID_CHARS)]
 
 
 class Filters(BaseModel):
@@ -19,10 +38,18 @@ class Filters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    date_from: str | None = Field(None, description="Earliest publication date, YYYY-MM-DD.")
-    date_to: str | None = Field(None, description="Latest publication date, YYYY-MM-DD.")
-    author: str | None = Field(None, description="Author name, case-insensitive substring.")
-    doc_ids: list[str] | None = Field(None, description="Only these documents.")
+    date_from: str | None = Field(
+        None, max_length=10, description="Earliest publication date, YYYY-MM-DD."
+    )
+    date_to: str | None = Field(
+        None, max_length=10, description="Latest publication date, YYYY-MM-DD."
+    )
+    author: str | None = Field(
+        None, max_length=MAX_ID_CHARS, description="Author name, case-insensitive substring."
+    )
+    doc_ids: list[DocId] | None = Field(
+        None, max_length=MAX_DOC_IDS, description=f"Only these documents (at most {MAX_DOC_IDS})."
+    )
     kind: Literal["pdf", "html", "text"] | None = Field(None, description="Only this format.")
 
     def is_empty(self) -> bool:
@@ -82,7 +109,7 @@ class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["user", "assistant"]
-    content: str
+    content: str = Field(max_length=MAX_MESSAGE_CHARS)
 
 
 class AnswerResponse(BaseModel):

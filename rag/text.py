@@ -19,7 +19,9 @@ _ABBREVIATIONS = frozenset(
     gen col lt sgt capt hon cllr""".split()
 )
 # End of a sentence: terminal punctuation, optional closing quotes/brackets, then space.
-_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
+# Anchored at the start of a run of punctuation and possessive, so a long run ("....")
+# is scanned once, not once per character.
+_END = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’)\]]*+(?=\s)")
 _BULLET = re.compile(r"\n[ \t]*(?:[•●▪◦·\-*–]|\d{1,2}[.)])[ \t]")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 

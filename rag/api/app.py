@@ -30,7 +30,7 @@ from rag.api import protocol
 from rag.api.deps import ReadAccess
 from rag.api.models import ErrorDetail
 from rag.api.routes import ask, chat, documents, health, search, upload
-from rag.errors import RagError
+from rag.errors import RagError, public_message
 from rag.service import Service
 from rag.settings import Settings
 
@@ -43,16 +43,19 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorDetail} for code in codes}
 
 
-READ_ERRORS = _errors(400, 401, 404, 409, 503)
+READ_ERRORS = _errors(400, 401, 404, 409, 413, 503)
 PROTOCOL_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": protocol.ErrorResponse} for code in (400, 401, 404, 422, 502, 503)
+    code: {"model": protocol.ErrorResponse} for code in (400, 401, 404, 413, 422, 502, 503)
 }
 WRITE_ERRORS = _errors(400, 401, 403, 404, 409, 413, 503)
 
 
 async def rag_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RagError)
-    return _error(request, str(exc), exc.status_code, exc)
+    message = public_message(exc)
+    if message != str(exc):
+        log.warning("%s %s: %s", request.method, request.url.path, exc)
+    return _error(request, message, exc.status_code, exc)
 
 
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:
@@ -64,7 +67,8 @@ async def invalid_body(request: Request, exc: Exception) -> JSONResponse:
     """422 as FastAPI writes it, except in the protocol's shape on ``/v1/`` paths."""
     assert isinstance(exc, RequestValidationError)
     if not protocol.speaks_protocol(request.url.path):
-        return await request_validation_exception_handler(request, exc)
+        clipped = RequestValidationError([_clip(e) for e in exc.errors()], body=None)
+        return await request_validation_exception_handler(request, clipped)
     errors = exc.errors()
     first: dict[str, Any] = errors[0] if errors else {"loc": (), "msg": "invalid request"}
     where = ".".join(str(p) for p in first["loc"] if p != "body")
@@ -82,6 +86,21 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if exc.headers:
         response.headers.update(exc.headers)
     return response
+
+
+MAX_ECHO_CHARS = 200
+
+
+def _clip(error: Any) -> Any:
+    """A field error without a long ``input``: a 422 never echoes a huge body back."""
+    if not isinstance(error, dict) or "input" not in error:
+        return error
+    given = error["input"]
+    if isinstance(given, str) and len(given) > MAX_ECHO_CHARS:
+        return {**error, "input": given[:MAX_ECHO_CHARS] + "…"}
+    if isinstance(given, list | dict) and len(repr(given)) > MAX_ECHO_CHARS:
+        return {k: v for k, v in error.items() if k != "input"}
+    return error
 
 
 def _error(
@@ -111,6 +130,9 @@ def create_app(
 
     app = FastAPI(
         lifespan=lifespan,
+        # Every body is refused past this before it is read (Content-Length first, else
+        # when the bytes pass it); the upload routes have their own, larger limit.
+        max_body_size=int(settings.api.max_body_kb * 1000),
         title="Work Foundation publications assistant",
         version=__version__,
         description="Cited question answering over The Work Foundation's publications. "
@@ -140,12 +162,12 @@ def create_app(
     app.include_router(ask.router, responses={**READ_ERRORS, **_errors(502)}, dependencies=reads)
     app.include_router(chat.router, responses=PROTOCOL_ERRORS, dependencies=reads)
     app.include_router(documents.router, responses=WRITE_ERRORS)
-    per_file = int(settings.api.max_upload_mb * 1_000_000)
     app.include_router(
         upload.router,
         responses=WRITE_ERRORS,
-        # A backstop so no request is read unbounded; each file is checked on its own.
-        max_body_size=per_file * upload.MAX_FILES + (1 << 20),
+        # The whole request, checked against Content-Length before the body is read (and
+        # after the key, see upload.KeyFirst); each file is checked on its own as well.
+        max_body_size=upload.request_limit(settings),
         form_limits={"max_files": upload.MAX_FILES, "max_fields": 10, "max_part_size": 64_000},
     )
     _complete_openapi(app, settings)

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
-from rag.schemas import ChatMessage, DocumentInfo, Filters
+from rag.schemas import MAX_TEXT_CHARS, ChatMessage, DocumentInfo, Filters
 from rag.store import DocumentRow
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -44,6 +44,7 @@ class _Request(BaseModel):
 class SearchRequest(_Request):
     query: str = Field(
         min_length=1,
+        max_length=MAX_TEXT_CHARS,
         pattern=r"\S",
         description="What to look for, in plain English (at most api.max_query_chars).",
         examples=["Which cities are high-tech innovators?"],
@@ -55,12 +56,14 @@ class SearchRequest(_Request):
 class AskRequest(_Request):
     question: str = Field(
         min_length=1,
+        max_length=MAX_TEXT_CHARS,
         pattern=r"\S",
         description="The question (at most api.max_query_chars).",
         examples=["What makes a city innovative?"],
     )
     history: list[ChatMessage] = Field(
         default_factory=list,
+        max_length=100,
         description="Earlier turns, oldest first (at most api.max_history).",
         examples=[[{"role": "user", "content": "Tell me about Streets Ahead."}]],
     )
@@ -70,7 +73,9 @@ class AskRequest(_Request):
         examples=[5],
     )
     generator: Literal["extractive", "openai"] | None = Field(
-        None, description="Override the configured generator for this question."
+        None,
+        description="Override the configured generator for this question; only those "
+        "GET /health lists in `generators` are accepted.",
     )
     stream: StrictBool = Field(
         False,

@@ -39,7 +39,7 @@ from pydantic import (
     model_serializer,
 )
 
-from rag.errors import AuthError, InvalidRequest, RagError, UnknownModel
+from rag.errors import AuthError, InvalidRequest, RagError, UnknownModel, public_message
 from rag.schemas import AnswerResponse, ChatMessage, Citation, Filters
 from rag.settings import Settings
 
@@ -435,6 +435,8 @@ def error_body(message: str, status: int, exc: Exception | None = None) -> dict[
 
 def error_event(exc: Exception) -> str:
     """An error in the middle of a stream, as the protocol's clients expect it."""
-    message = str(exc) if isinstance(exc, RagError) else "internal error; see the server log"
+    message = (
+        public_message(exc) if isinstance(exc, RagError) else "internal error; see the server log"
+    )
     status = exc.status_code if isinstance(exc, RagError) else 500
     return _data(json.dumps(error_body(message, status, exc), ensure_ascii=False))

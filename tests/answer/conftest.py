@@ -64,7 +64,12 @@ def make_service(base_settings: Settings, stub: OpenAIStub) -> Callable[..., Ser
     """``make_service(**answer_settings)``: a Service whose generator talks to the stub."""
 
     def make(**answer: Any) -> Service:
-        fields = {"openai_base_url": stub.base_url, "openai_api_key": API_KEY, **answer}
+        fields = {
+            "generator": "openai",  # a server configured for it: /health advertises it
+            "openai_base_url": stub.base_url,
+            "openai_api_key": API_KEY,
+            **answer,
+        }
         group = base_settings.answer.model_copy(update=fields)
         return Service(base_settings.model_copy(update={"answer": group}))
 

@@ -62,13 +62,18 @@ def test_error_midstream_is_an_error_event(client: TestClient) -> None:
     assert json.loads(events[-1][1]) == {"detail": "internal error; see the server log"}
 
 
-def test_error_before_the_first_token_is_an_http_error(client: TestClient) -> None:
+def test_error_before_the_first_token_is_an_http_error(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
     for streamed in (False, True):
         response = client.post(
             "/ask", json={"question": "cities explode-early", "stream": streamed}
         )
         assert response.status_code == 502
-        assert "llm.invalid" in response.json()["detail"]
+        # The generator's URL is for the operator's log, not the client.
+        assert "llm.invalid" not in response.json()["detail"]
+        assert "generator failed" in response.json()["detail"]
+    assert "llm.invalid" in caplog.text
 
 
 @pytest.mark.parametrize(

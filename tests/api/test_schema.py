@@ -29,7 +29,14 @@ from rag.service import Service
 from rag.settings import Settings
 
 # Paths are placeholders: every test overrides the settings and the service.
-app = create_app(Settings(embedding={"backend": "hash"}, data_dir=Path("/nonexistent")))
+# Generated bodies can pass the JSON body limit; its 413 is tested in test_limits.py.
+app = create_app(
+    Settings(
+        embedding={"backend": "hash"},
+        data_dir=Path("/nonexistent"),
+        api={"max_body_kb": 10_000},
+    )
+)
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

@@ -4,12 +4,14 @@ slice, markers match citations, abstentions carry passages; follow-up rewriting.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rag.cite import ABSTAIN_TEXT, verify_quote
+from rag.errors import InvalidRequest
 from rag.eval.heuristic import question_entities
 from rag.eval.questions import EvalQuestion, load_questions
 from rag.followup import rewrite_query
@@ -170,3 +172,26 @@ def test_verify_quote_accepts_exactly_the_true_slices(text: str, data: st.DataOb
     assert not verify_quote(text, s, s, "")
     shift = data.draw(st.integers(-s, len(text) - e))
     assert verify_quote(text, s + shift, e + shift, quote) == (text[s + shift : e + shift] == quote)
+
+
+def test_a_follow_up_rewrite_is_bounded_and_linear() -> None:
+    words = [f"term{i}" for i in range(8_000)]
+
+    def timed(n: int) -> tuple[float, str]:
+        # Past the API's message cap: the library may be called with anything.
+        history = [ChatMessage.model_construct(role="user", content=" ".join(words[:n]))]
+        start = time.perf_counter()
+        out = rewrite_query("and it?", history)
+        return time.perf_counter() - start, out
+
+    small, short_out = timed(800)
+    large, long_out = timed(8_000)
+    assert len(long_out) < 400 and len(short_out) < 400
+    # 10x the words: linear is ~10x the time, quadratic ~100x; margins absorb a busy CPU.
+    assert large < 5.0 and large < 40 * small + 0.5
+
+
+def test_a_generator_the_server_does_not_advertise_is_refused(seed_service: Service) -> None:
+    assert seed_service.settings.answer.generator == "extractive"
+    with pytest.raises(InvalidRequest, match="generator"):
+        seed_service.ask("What makes a city innovative?", generator="openai")

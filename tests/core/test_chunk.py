@@ -224,3 +224,21 @@ def test_split_sentences_respects_a_window() -> None:
     start = text.index("Second")
     spans = split_sentences(text, start, len(text))
     assert [text[s:e] for s, e in spans] == ["Second one here.", "Third one here."]
+
+
+@pytest.mark.parametrize("unit", [".", "a.", "!?", "…)"])
+def test_split_sentences_is_linear_in_runs_of_punctuation(unit: str) -> None:
+    import time
+
+    from rag.text import split_sentences
+
+    def seconds(n: int) -> float:
+        text = "Start " + unit * n + " End. Then more."
+        start = time.perf_counter()
+        spans = split_sentences(text)
+        assert spans and spans[-1][1] == len(text)
+        return time.perf_counter() - start
+
+    small, large = seconds(10_000), seconds(100_000)
+    # 10x the text: linear is ~10x the time, quadratic ~100x; the margins absorb a busy CPU.
+    assert large < 5.0 and large < 40 * small + 0.5

@@ -130,3 +130,23 @@ def test_extract_text_meta_splits_and_dedupes_authors() -> None:
     )
     assert authors == ["Dr A Smith", "Lizzie Crowley"]
     assert extract_text_meta("") == (None, None, [])
+
+
+def _seconds(fn: object, arg: str) -> float:
+    import time
+
+    start = time.perf_counter()
+    fn(arg)  # type: ignore[operator]
+    return time.perf_counter() - start
+
+
+def test_contact_lines_are_found_in_linear_time() -> None:
+    from ingest.clean import is_contact_line
+
+    assert is_contact_line("Email: j.smith@example.org")
+    assert is_contact_line("Tel 020 7976 3500 info@theworkfoundation.com")
+    # A long run like "a.a.a." without an @ once took time quadratic in its length.
+    small = _seconds(is_contact_line, "a." * 10_000)
+    large = _seconds(is_contact_line, "a." * 100_000)
+    # 10x the text: linear is ~10x the time, quadratic ~100x; margins absorb a busy CPU.
+    assert large < 5.0 and large < 40 * small + 0.5

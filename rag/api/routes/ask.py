@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
 from rag.api.deps import ServiceDep, ValidAsk
-from rag.errors import RagError
+from rag.errors import RagError, public_message
 from rag.schemas import AnswerResponse, sse_event
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,9 @@ async def _stream(events: Iterator[tuple[str, Any]]) -> AsyncIterator[str]:
         async for event, payload in iterate_in_threadpool(events):
             yield _encode(event, payload)
     except RagError as exc:
-        yield sse_event("error", json.dumps({"detail": str(exc)}, ensure_ascii=False))
+        if exc.public:
+            log.warning("error while streaming an answer: %s", exc)
+        yield sse_event("error", json.dumps({"detail": public_message(exc)}, ensure_ascii=False))
     except Exception:
         log.exception("error while streaming an answer")
         yield sse_event("error", json.dumps({"detail": INTERNAL_ERROR}))

@@ -7,19 +7,57 @@ call the service and answer.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
-from rag.api.deps import FileLock, ServiceDep, SettingsDep, WriteAccess
+from rag.api.deps import (
+    FileLock,
+    ServiceDep,
+    SettingsDep,
+    WriteAccess,
+    get_settings,
+    require_api_key,
+)
 from rag.api.models import UploadMetadata
 from rag.errors import InvalidRequest
 from rag.schemas import IngestSummary, UploadResponse
-
-router = APIRouter(tags=["documents"])
+from rag.settings import Settings
 
 MAX_FILES = 20
+FORM_OVERHEAD = 1 << 16
+"""Bytes a multipart request may carry beyond its files (boundaries, headers, metadata)."""
+
+
+def request_limit(settings: Settings) -> int:
+    """The largest upload request, in bytes: the files' limit plus the form's overhead."""
+    return int(settings.api.max_upload_mb * 1_000_000) + FORM_OVERHEAD
+
+
+class KeyFirst(APIRoute):
+    """Checks the write key before FastAPI reads (and spools) the body.
+
+    FastAPI parses a form before it runs the route's dependencies, so without this an
+    anonymous client could make the server write a whole upload to disk before its 401.
+    The body limit (:func:`request_limit`) then refuses an over-long Content-Length at
+    the first read, and a body without one as soon as it passes the limit."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def checked(request: Request) -> Response:
+            override = request.app.dependency_overrides.get(get_settings)
+            settings = override() if override is not None else get_settings(request)
+            require_api_key(settings, request.headers.get("x-api-key"))
+            return await handler(request)
+
+        return checked
+
+
+router = APIRouter(tags=["documents"], route_class=KeyFirst)
 
 
 def _parse_metadata(raw: str | None) -> UploadMetadata | None:
