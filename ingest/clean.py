@@ -55,7 +55,9 @@ def normalise(text: str, *, dehyphenate: bool = False) -> str:
 _PHONE = re.compile(
     r"(?<![\d£$€.,])(?:\+44\s?(?:\(0\)\s?)?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?![\d,.]\d)"
 )
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+# The local part starts where its run starts and is taken whole (possessive): a long
+# word without an @ is scanned once, not once per character.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]+(?:\.[\w-]+)+\b")
 _WORD = re.compile(r"[^\W_][\w'’-]*")
 
 # Lines removed whenever they match (anchored to the whole line, case-insensitive).
