@@ -8,9 +8,10 @@ cited. Shared by the extractive composer and the generative client.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from rag.retrieve import Hit
-from rag.schemas import AnswerSpan, Citation
+from rag.schemas import AnswerResponse, AnswerSpan, Citation, SearchResult
 
 ABSTAIN_TEXT = "The indexed publications do not answer this. The closest passages are listed below."
 
@@ -56,3 +57,27 @@ def citation_for(
 
 def one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
+
+
+def answer_response(
+    question: str,
+    query: str,
+    text: str,
+    citations: Sequence[Citation],
+    passages: Sequence[SearchResult],
+    confidence: float,
+    unsupported: Sequence[str] = (),
+) -> AnswerResponse:
+    """The one place an answer is assembled: with no citation it is an abstention
+    (``ABSTAIN_TEXT``); the rewritten query is reported only when it differs."""
+    abstained = not citations
+    return AnswerResponse(
+        question=question,
+        answer=ABSTAIN_TEXT if abstained else text,
+        abstained=abstained,
+        citations=list(citations),
+        passages=list(passages),
+        rewritten_query=query if query != question else None,
+        confidence=confidence,
+        unsupported=list(unsupported),
+    )

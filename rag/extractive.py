@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 
-from rag.cite import ABSTAIN_TEXT, citation_for, one_line, verify_quote, verify_span
+from rag.cite import answer_response, citation_for, one_line, verify_quote, verify_span
 from rag.evidence import Evidence, ReadSentence
 from rag.schemas import AnswerResponse, AnswerSpan, Citation, SearchResult
 from rag.store import IndexSnapshot
@@ -52,7 +52,6 @@ def compose(
     passages: int,
 ) -> AnswerResponse:
     chosen = choose(evidence, threshold=threshold, max_sentences=max_sentences)
-    rewritten = evidence.query if evidence.query != question else None
     conf = round(evidence.best, 4)
     citations: list[Citation] = []
     parts: list[str] = []
@@ -74,22 +73,4 @@ def compose(
         citations.append(cit.model_copy(update={"probability": round(s.prob, 4)}))
         parts.append(f"{one_line(s.text)} [{marker}]")
     shown = shown_passages(evidence, chosen if citations else [], passages)
-    if not citations:
-        return AnswerResponse(
-            question=question,
-            answer=ABSTAIN_TEXT,
-            abstained=True,
-            citations=[],
-            passages=shown,
-            rewritten_query=rewritten,
-            confidence=conf,
-        )
-    return AnswerResponse(
-        question=question,
-        answer=" ".join(parts),
-        abstained=False,
-        citations=citations,
-        passages=shown,
-        rewritten_query=rewritten,
-        confidence=conf,
-    )
+    return answer_response(question, evidence.query, " ".join(parts), citations, shown, conf)

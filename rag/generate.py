@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from rag.cite import ABSTAIN_TEXT, citation_for, one_line, verify_quote
+from rag.cite import answer_response, citation_for, one_line, verify_quote
 from rag.errors import GeneratorError
 from rag.records import page_at
 from rag.retrieve import Hit
@@ -412,32 +412,19 @@ class OpenAIGenerator:
         verified: tuple[str, list[Citation], list[str], float],
     ) -> AnswerResponse:
         passages = [h.to_result(i + 1) for i, h in enumerate(hits)]
-        rewritten = query if query != question else None
         text, citations, unsupported, confidence = verified
         if unsupported:
             log.info(
                 "dropped %d unsupported generated sentence(s): %s", len(unsupported), unsupported
             )
-        if not citations:
-            return AnswerResponse(
-                question=question,
-                answer=ABSTAIN_TEXT,
-                abstained=True,
-                citations=[],
-                passages=passages,
-                rewritten_query=rewritten,
-                confidence=0.0,
-                unsupported=unsupported,
-            )
-        return AnswerResponse(
-            question=question,
-            answer=text,
-            abstained=False,
-            citations=citations,
-            passages=passages,
-            rewritten_query=rewritten,
-            confidence=confidence,
-            unsupported=unsupported,
+        return answer_response(
+            question,
+            query,
+            text,
+            citations,
+            passages,
+            confidence if citations else 0.0,
+            unsupported,
         )
 
     # -- HTTP details --------------------------------------------------------------
