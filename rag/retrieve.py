@@ -50,28 +50,6 @@ class Hit:
         )
 
 
-def filter_clause(filters: Filters) -> tuple[str, list[object]]:
-    """SQL over documents ``d`` selecting what ``filters`` allow."""
-    parts: list[str] = []
-    args: list[object] = []
-    if filters.date_from:
-        parts.append("d.date >= ?")
-        args.append(filters.date_from)
-    if filters.date_to:
-        parts.append("d.date <= ?")
-        args.append(filters.date_to)
-    if filters.author:
-        parts.append("LOWER(d.authors) LIKE ?")
-        args.append(f"%{filters.author.lower()}%")
-    if filters.doc_ids:
-        parts.append(f"d.doc_id IN ({','.join('?' * len(filters.doc_ids))})")
-        args.extend(filters.doc_ids)
-    if filters.kind:
-        parts.append("d.kind = ?")
-        args.append(filters.kind)
-    return " AND ".join(parts) or "1=1", args
-
-
 def minmax(x: np.ndarray) -> np.ndarray:
     if x.size == 0:
         return x
@@ -129,8 +107,7 @@ class Retriever:
     def allowed_ids(self, filters: Filters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
             return None
-        where, args = filter_clause(filters)
-        return self.snapshot.chunk_ids_for(where, args)
+        return self.snapshot.chunk_ids_matching(filters)
 
     def _dense(self, qvec: np.ndarray, n: int, allowed: np.ndarray | None) -> dict[int, float]:
         index = self.snapshot.vectors

@@ -40,6 +40,7 @@ import numpy as np
 from rag import vectors as layouts
 from rag.errors import IndexBusy, IndexMismatch, IndexMissing, NotFound
 from rag.records import Chunk, Document, PageSpan
+from rag.schemas import Filters
 from rag.text import bm25_tokenize, english_stemmer
 
 log = logging.getLogger(__name__)
@@ -214,11 +215,24 @@ class IndexSnapshot:
                 )  # fmt: skip
         return out
 
-    def chunk_ids_for(self, where: str, args: Sequence[Any]) -> np.ndarray:
+    def chunk_ids_matching(self, filters: Filters) -> np.ndarray:
+        """FAISS ids of the chunks whose documents every given filter field allows."""
+        where, args = _filter_clause(filters)
         rows = self._query(
             f"SELECT c.id FROM chunks c JOIN documents d USING (doc_id) WHERE {where}", args
         )
         return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def chunk_table(self) -> list[tuple[int, str, int | None, int | None, str, str]]:
+        """Every chunk as (FAISS id, doc id, first page, last page, title, text), by id:
+        what the evaluation and benchmarks read in bulk."""
+        return [
+            (r[0], r[1], r[2], r[3], r[4], r[5])
+            for r in self._query(
+                "SELECT c.id, c.doc_id, c.page_start, c.page_end, d.title, c.text "
+                "FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.id"
+            )
+        ]
 
     def document_text(self, doc_id: str) -> str:
         """The cleaned text citations index into (cached: a snapshot never changes)."""
@@ -543,3 +557,25 @@ def check_fingerprint(root: Path, stored: dict[str, Any], wanted: dict[str, Any]
     if diffs:
         raise IndexMismatch(root, diffs)
 
+
+def _filter_clause(filters: Filters) -> tuple[str, list[object]]:
+    """SQL over documents ``d`` selecting what ``filters`` allow (values bound, never
+    interpolated)."""
+    parts: list[str] = []
+    args: list[object] = []
+    if filters.date_from:
+        parts.append("d.date >= ?")
+        args.append(filters.date_from)
+    if filters.date_to:
+        parts.append("d.date <= ?")
+        args.append(filters.date_to)
+    if filters.author:
+        parts.append("LOWER(d.authors) LIKE ?")
+        args.append(f"%{filters.author.lower()}%")
+    if filters.doc_ids:
+        parts.append(f"d.doc_id IN ({','.join('?' * len(filters.doc_ids))})")
+        args.extend(filters.doc_ids)
+    if filters.kind:
+        parts.append("d.kind = ?")
+        args.append(filters.kind)
+    return " AND ".join(parts) or "1=1", args

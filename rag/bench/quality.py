@@ -78,17 +78,15 @@ def stored_index(index_dir: Path) -> Stored:
     from rag.store import IndexStore
 
     snap = IndexStore(index_dir).open()
-    rows = snap._query(
-        "SELECT c.id, c.doc_id, d.title, c.text FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.id"
-    )
+    rows = snap.chunk_table()
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     vecs = vectors.vectors_for(snap.vectors, ids)  # flat or IVF alike
     snap.close()
     return Stored(
         ids,
         [r[1] for r in rows],
-        [r[2] for r in rows],
-        [r[3] for r in rows],
+        [r[4] for r in rows],
+        [r[5] for r in rows],
         np.ascontiguousarray(vecs, dtype=np.float32),
     )
 
@@ -551,9 +549,7 @@ class FinanceData:
 
         st = stored_index(index_dir)
         snap = IndexStore(index_dir).open()
-        pages = {
-            r[0]: (r[1], r[2]) for r in snap._query("SELECT id, page_start, page_end FROM chunks")
-        }
+        pages = {r[0]: (r[2], r[3]) for r in snap.chunk_table()}
         snap.close()
         lo = np.array([pages[i][0] if pages[i][0] is not None else -1 for i in st.ids])
         hi = np.array(

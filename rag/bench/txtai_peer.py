@@ -73,7 +73,7 @@ def run_ours(queries: dict[str, str], threads: int) -> dict[str, Any]:
 
     s = get_settings()
     snap = IndexStore(s.data_dir / "beir" / "scifact-float32").open()
-    row_doc = dict(snap._query("SELECT id, doc_id FROM chunks"))
+    row_doc = {r[0]: r[1] for r in snap.chunk_table()}
     embedder = SentenceTransformerEmbedder(s.embedding.model_path, threads=threads)  # uncached
     retriever = Retriever(snap, embedder, s.retrieval)
     embedder.embed(["warm up"])

@@ -165,7 +165,7 @@ def evaluate_beir(
     index_s = time.perf_counter() - t0
     snapshot = ingestor.store.open(ingestor.fingerprint)
     retriever = Retriever(snapshot, ingestor.embedder, s.retrieval)
-    row_doc = dict(snapshot._query("SELECT id, doc_id FROM chunks"))
+    row_doc = {r[0]: r[1] for r in snapshot.chunk_table()}
 
     queries = {str(r["_id"]): r["text"] for r in read_jsonl(folder / "queries.jsonl")}
     qrels = read_qrels(folder / "qrels" / f"{split}.tsv")

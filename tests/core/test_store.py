@@ -72,7 +72,7 @@ def test_faiss_top_k_equals_brute_force(store: IndexStore, seed: int) -> None:
     snap = store.open(FP)
     rng = np.random.default_rng(100 + seed)
     retriever = Retriever(snap, None, RetrievalSettings())  # type: ignore[arg-type]
-    beta_ids = snap.chunk_ids_for("d.doc_id = ?", ["beta"])
+    beta_ids = snap.chunk_ids_matching(Filters(doc_ids=["beta"]))
     for q in unit(rng, 20):
         for k in (1, 5, 17, len(ids)):
             scores, got = snap.vectors.search(q[None, :], k)
@@ -199,7 +199,7 @@ def test_filters_select_documents(store: IndexStore) -> None:
             w.put_document(doc, f"/corpus/{name}.txt", chunks, unit(rng, 3))
     snap = store.open(FP)
     r = Retriever(snap, None, RetrievalSettings())  # type: ignore[arg-type]
-    new_ids = set(snap.chunk_ids_for("d.doc_id = ?", ["new"]).tolist())
+    new_ids = set(snap.chunk_ids_matching(Filters(doc_ids=["new"])).tolist())
     assert set(r.allowed_ids(Filters(date_from="2012-01-01")).tolist()) == new_ids
     assert r.allowed_ids(Filters()) is None
     assert r.allowed_ids(Filters(kind="pdf")).size == 0
