@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     cfg_path = args.model / "reader.json"
     cfg = json.loads(cfg_path.read_text())
     (r,) = CrossEncoderReader(args.model).read(
-        CHECK["question"], [CHECK["sentence"]], [CHECK["title"]]
+        CHECK["question"], [CHECK["sentence"]], [CHECK["title"]], [CHECK["context"]]
     )
     span = CHECK["sentence"][r.span[0] : r.span[1]] if r.span else None
     cfg["check"] = {**CHECK, "prob": round(r.prob, 4), "span": span}
@@ -105,8 +105,20 @@ threshold.
 |---|---|---|---|---|---|---|
 {rows}
 
+## Limitations
+- The answerability signal is weak (AUC above): many unanswerable SQuAD 2.0
+  questions get a high best-sentence probability, and questions worded away from
+  the text (the bundled corpus question set) get low ones, so the assistant
+  abstains more often than it should there (BENCHMARKS.md, "Answer quality").
+- Trained once over 24,000 of SQuAD 1.1 train's 87,599 questions in a 2-core
+  session; its schedule was shortened twice while it ran (see `training.json`),
+  so rerunning the command does not reproduce these weights bit for bit.
+- Wikipedia prose only: tables, bullet fragments and multi-sentence answers are
+  outside what it saw.
+
 ## Check pair
-`{CHECK["question"]}` / `{CHECK["sentence"]}` → probability {cfg["check"]["prob"]},
+`{CHECK["question"]}` / `{CHECK["sentence"]}` (previous sentence:
+`{CHECK["context"]}`) → probability {cfg["check"]["prob"]},
 span `{span}` (int8 on the machine that wrote this card; tested in
 `tests/reader/test_shipped.py`).
 """

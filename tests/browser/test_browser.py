@@ -176,11 +176,14 @@ def test_question_answered_with_citations_in_chromium(ui_url: str) -> None:
             )
             text = _page_text(page)
 
-            # Open the first source card so the screenshot shows its highlighted quote.
+            # The cited cards open by default; open the first one if it is not, so the
+            # screenshot shows its highlighted quote.
             first_card = page.locator('[data-testid="stExpander"] summary').first
+            marks = page.locator('[data-testid="stExpander"] mark')
             if first_card.count():
-                first_card.click()
-                page.locator('[data-testid="stExpander"] mark').first.wait_for(timeout=10_000)
+                if not marks.first.is_visible():
+                    first_card.click()
+                marks.first.wait_for(timeout=10_000)
                 page.wait_for_timeout(1000)  # the expander animates open
             # Streamlit scrolls inside its main container, so full_page alone would cut the
             # answer at the viewport: grow the viewport to the content's height instead.

@@ -42,3 +42,21 @@ def test_best_threshold_is_as_good_as_any_cut(rows: list[tuple[bool, float]]) ->
     acc = np.mean((scores >= cut) == y)
     for other in np.concatenate([scores, [2.0]]):
         assert acc >= np.mean((scores >= other) == y) - 1e-12
+
+
+@given(st.lists(st.tuples(st.booleans(), st.floats(0, 1)), min_size=1, max_size=40),
+       st.sampled_from([0.5, 0.8, 0.9, 1.0]))  # fmt: skip
+def test_coverage_threshold_answers_the_share_asked_and_is_the_highest(
+    rows: list[tuple[bool, float]], coverage: float
+) -> None:
+    from rag.reader.calibrate import coverage_threshold
+
+    labels = [int(y) for y, _ in rows]
+    pos = np.array([s for y, s in rows if y])
+    cut = coverage_threshold(labels, [s for _, s in rows], coverage)
+    if not len(pos):
+        return
+    assert np.mean(pos >= cut) >= coverage - 1e-12
+    higher = pos[pos > cut]
+    if len(higher):  # any higher cut answers fewer than asked
+        assert np.mean(pos >= higher.min()) < coverage
