@@ -37,7 +37,10 @@ _SENT = re.compile(r"(?<=[.!?])\s+")
 
 
 def scifact_index(settings: Settings) -> Path:
-    return settings.data_dir / "beir" / "scifact-float32"
+    """The index `rag eval retrieval` builds for the shipped embedding precision."""
+    from rag.embed import resolve_dtype
+
+    return settings.data_dir / "beir" / f"scifact-{resolve_dtype(settings.embedding.dtype)}"
 
 
 def wait_for_index(index_dir: Path, minutes: float, marker: Path | None = None) -> None:

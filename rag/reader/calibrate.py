@@ -46,7 +46,7 @@ def coverage_threshold(labels: Sequence[int], scores: Sequence[float], coverage:
     pos = np.sort(np.asarray([s for y, s in zip(labels, scores, strict=True) if y], dtype=float))
     if not len(pos):
         return 0.5
-    k = int(np.floor((1.0 - coverage) * len(pos)))  # how many positives may fall below
+    k = int(np.floor((1.0 - coverage) * len(pos) + 1e-9))  # how many positives may fall below
     return float(pos[min(k, len(pos) - 1)])
 
 

@@ -100,7 +100,7 @@ def ui_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
     )
-    env.pop("RAG_UPDATE_SCREENSHOT", None)  # this test's switch, not a setting: rag refuses it
+    env.pop("UPDATE_SCREENSHOT", None)  # this test's switch, not a setting
     ingest = subprocess.run(
         [sys.executable, "-m", "rag", "ingest", str(CORPUS)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
@@ -198,6 +198,6 @@ def test_question_answered_with_citations_in_chromium(ui_url: str) -> None:
     assert not _missing(text), f"missing {_missing(text)} in the page:\n{text[:4000]}"
     assert "Searching the publications" not in text
     # A test run must not change tracked files: refresh the README's picture only on request.
-    if os.environ.get("RAG_UPDATE_SCREENSHOT") == "1":
+    if os.environ.get("UPDATE_SCREENSHOT") == "1":
         README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(SCREENSHOT, README_SCREENSHOT)
