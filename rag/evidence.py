@@ -82,16 +82,12 @@ def rerank(hits: Sequence[Hit], best_prob: Sequence[float], weight: float) -> li
     return [dataclasses.replace(hits[i], score=float(fused[i])) for i in order]
 
 
-def read_evidence(
-    query: str,
-    hits: Sequence[Hit],
-    snapshot: IndexSnapshot,
-    reader: Reader,
-    *,
-    max_sentences: int,
-    rerank_weight: float,
-) -> Evidence:
-    sents = passage_sentences(hits, snapshot, limit=max_sentences)
+def read_sentences(
+    query: str, hits: Sequence[Hit], snapshot: IndexSnapshot, reader: Reader, *, limit: int
+) -> list[ReadSentence]:
+    """The passages' sentences (``passage_sentences``) with the reader's probability and
+    answer span (trimmed of edge punctuation, in document offsets) filled in."""
+    sents = passage_sentences(hits, snapshot, limit=limit)
     readings = reader.read(
         query,
         [s.text for s in sents],
@@ -101,17 +97,32 @@ def read_evidence(
     for s, r in zip(sents, readings, strict=True):
         s.prob = r.prob
         s.span = _trimmed(s, r.span) if r.span else None
+    return sents
+
+
+def best_per_passage(hits: Sequence[Hit], sents: Sequence[ReadSentence]) -> list[float]:
+    """Each passage's best sentence probability, counting every read sentence inside its
+    span (overlapping chunks share sentences, which are read once)."""
     best: dict[str, float] = {}
-    for s in sents:
-        cid = s.hit.chunk.chunk_id
-        best[cid] = max(best.get(cid, 0.0), s.prob)
-    # A passage whose sentences all came earlier (overlap) keeps the best of its own span.
     for s in sents:
         for h in hits:
             c = h.chunk
             if c.doc_id == s.hit.chunk.doc_id and c.char_start <= s.start and s.end <= c.char_end:
                 best[c.chunk_id] = max(best.get(c.chunk_id, 0.0), s.prob)
-    ranked_hits = rerank(hits, [best.get(h.chunk.chunk_id, 0.0) for h in hits], rerank_weight)
+    return [best.get(h.chunk.chunk_id, 0.0) for h in hits]
+
+
+def read_evidence(
+    query: str,
+    hits: Sequence[Hit],
+    snapshot: IndexSnapshot,
+    reader: Reader,
+    *,
+    max_sentences: int,
+    rerank_weight: float,
+) -> Evidence:
+    sents = read_sentences(query, hits, snapshot, reader, limit=max_sentences)
+    ranked_hits = rerank(hits, best_per_passage(hits, sents), rerank_weight)
     order = {h.chunk.chunk_id: i for i, h in enumerate(ranked_hits)}
     sents.sort(key=lambda s: (-s.prob, order[s.hit.chunk.chunk_id], s.start))
     return Evidence(query, ranked_hits, sents)

@@ -90,12 +90,8 @@ class Service:
         """Load the embedding model and the reader now, so the first question is not slow."""
         self.embedder.embed(["warm up"])
         reader = getattr(self.answerer, "reader", None)  # an injected answerer may have none
-        if reader is None:
-            return
-        load = getattr(reader, "load", None)
-        if callable(load):
-            load()
-        reader.read("warm up", ["The reader is loaded."], [""])
+        if reader is not None:  # reading one pair loads the model
+            reader.read("warm up", ["The reader is loaded."], [""])
 
     def ask(
         self,

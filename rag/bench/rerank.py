@@ -30,7 +30,7 @@ from tqdm import tqdm
 from rag.bench.report import stamp, table, write_section
 from rag.embed import make_embedder, resolve_dtype
 from rag.eval.retrieval import ndcg_at, read_jsonl, read_qrels
-from rag.evidence import passage_sentences, rerank
+from rag.evidence import best_per_passage, read_sentences, rerank
 from rag.reader.reader import CrossEncoderReader
 from rag.retrieve import Hit, Retriever
 from rag.schemas import Filters
@@ -44,20 +44,8 @@ WEIGHTS = [round(w, 2) for w in np.arange(0.0, 1.0001, 0.1)]
 def best_probs(
     reader: Any, query: str, hits: Sequence[Hit], snapshot: Any, limit: int
 ) -> list[float]:
-    sents = passage_sentences(hits, snapshot, limit=limit)
-    readings = reader.read(
-        query,
-        [s.text for s in sents],
-        [s.hit.chunk.title for s in sents],
-        [s.context for s in sents],
-    )
-    best: dict[str, float] = {}
-    for s, r in zip(sents, readings, strict=True):
-        for h in hits:
-            c = h.chunk
-            if c.doc_id == s.hit.chunk.doc_id and c.char_start <= s.start and s.end <= c.char_end:
-                best[c.chunk_id] = max(best.get(c.chunk_id, 0.0), r.prob)
-    return [best.get(h.chunk.chunk_id, 0.0) for h in hits]
+    """Each candidate's best sentence probability, as the answer stage computes it."""
+    return best_per_passage(hits, read_sentences(query, hits, snapshot, reader, limit=limit))
 
 
 def open_retriever(settings: Settings, index_dir: Path) -> Retriever:

@@ -97,6 +97,16 @@ def entity_coverage(entities: list[str], text: str) -> float:
     return sum(shares) / len(shares)
 
 
+def term_overlap(sentence: str, terms: set[str], q_terms: set[str]) -> float:
+    """Share of the question's terms in the sentence, damped past 35 words."""
+    ov = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
+    return ov * min(1.0, (35 / max(1, len(sentence.split()))) ** 0.5)
+
+
+def sentence_score(kind: str | None, sentence: str, dense: float, overlap: float) -> float:
+    return W_DENSE * dense + W_OVERLAP * overlap + W_TYPE * kind_bonus(kind, sentence)
+
+
 def score_sentences(
     question: str,
     sentences: Sequence[str],
@@ -109,10 +119,9 @@ def score_sentences(
     kind = answer_kind(question)
     scores, overlaps = [], []
     for s, d, st in zip(sentences, dense, terms, strict=True):
-        ov = len(q_terms & st) / len(q_terms) if q_terms else 0.0
-        ov *= min(1.0, (35 / max(1, len(s.split()))) ** 0.5)
+        ov = term_overlap(s, st, q_terms)
         overlaps.append(ov)
-        scores.append(W_DENSE * float(d) + W_OVERLAP * ov + W_TYPE * kind_bonus(kind, s))
+        scores.append(sentence_score(kind, s, float(d), ov))
     arr = np.asarray(scores)
     best = int(arr.argmax()) if len(arr) else 0
     conf = 0.6 * float(dense[best]) + 0.4 * overlaps[best] if len(arr) else 0.0

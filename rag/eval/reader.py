@@ -152,7 +152,7 @@ def reader_scorer(reader: Any) -> Scorer:
 
 def embedding_scorers(embedder: Any, stemmer: Any) -> tuple[Scorer, Scorer]:
     """The bi-encoder cosine and the old heuristic (which builds on the same cosine)."""
-    from rag.eval.heuristic import answer_kind, kind_bonus
+    from rag.eval.heuristic import answer_kind
     from rag.text import bm25_tokenize
 
     def cos(qs: Sequence[str], ss: Sequence[str]) -> np.ndarray:
@@ -169,7 +169,7 @@ def embedding_scorers(embedder: Any, stemmer: Any) -> tuple[Scorer, Scorer]:
     def heur(
         qs: Sequence[str], ss: Sequence[str], ts: Sequence[str], cs: Sequence[str]
     ) -> tuple[list[float], list]:
-        from rag.eval.heuristic import W_DENSE, W_OVERLAP, W_TYPE
+        from rag.eval.heuristic import sentence_score, term_overlap
 
         d = cos(qs, ss)
         qt = {
@@ -178,12 +178,8 @@ def embedding_scorers(embedder: Any, stemmer: Any) -> tuple[Scorer, Scorer]:
         st = bm25_tokenize(list(ss), stemmer)
         out = []
         for q, s, dd, terms in zip(qs, ss, d, st, strict=True):
-            q_terms = qt[q]
-            ov = len(q_terms & set(terms)) / len(q_terms) if q_terms else 0.0
-            ov *= min(1.0, (35 / max(1, len(s.split()))) ** 0.5)
-            out.append(
-                W_DENSE * float(dd) + W_OVERLAP * ov + W_TYPE * kind_bonus(answer_kind(q), s)
-            )
+            ov = term_overlap(s, set(terms), qt[q])
+            out.append(sentence_score(answer_kind(q), s, float(dd), ov))
         return out, [None] * len(ss)
 
     return bi, heur

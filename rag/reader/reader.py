@@ -45,7 +45,8 @@ class Reader(Protocol):
     ) -> list[Reading]: ...
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -104,13 +105,13 @@ class CrossEncoderReader:
             base = default_model_path()
         weights = self.model_dir / "reader.safetensors"
         if self.verify:
-            got = _sha256(weights)
+            got = sha256(weights)
             if got != self.config["weights_sha256"]:
                 raise ModelError(
                     f"{weights} does not match the checksum in reader.json "
                     f"({got[:12]} != {self.config['weights_sha256'][:12]}): reinstall the package"
                 )
-            base_sha = _sha256(base / "model.safetensors")
+            base_sha = sha256(base / "model.safetensors")
             if base_sha != self.config["base_weights_sha256"]:
                 raise ModelError(
                     f"the installed all-MiniLM-L6-v2 ({base}) is not the one the reader was "

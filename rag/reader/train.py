@@ -20,7 +20,6 @@ the answer sentence's tokens. The result folder holds ``reader.safetensors``
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import random
@@ -43,6 +42,7 @@ from rag.reader.model import (
     span_targets,
     trainable_state,
 )
+from rag.reader.reader import sha256
 
 log = logging.getLogger("rag.reader.train")
 
@@ -208,14 +208,6 @@ def dev_top1(
         hits += int(int(logit.argmax()) == q.answer_sentence)
     net.train()
     return hits / max(1, len(qs))
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _commit() -> str:
