@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.schemas import ChatMessage
+from rag.schemas import HISTORY_TURNS, ChatMessage
+from rag.text import content_words
 
 _OPENERS = re.compile(r"^\s*(and|but|so|also|what about|how about|then|or)\b", re.I)
 # Pronouns only: a definite description ("the City Deals", "the report on skills")
@@ -20,19 +21,6 @@ _ANAPHORA = re.compile(
     r"\b(it|its|they|them|their|theirs|that|those|these|this|there|he|she|his|her|him)\b",
     re.I,
 )
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-/]+|\d[\d,.%£]*")
-_STOP = frozenset(
-    """a an the and or but so of to in on at for by with from about as is are was were be been
-    being do does did doing have has had what which who whom whose when where why how this that
-    these those it its they them their there here i we you he she his her our your my me us
-    can could should would will shall may might must not no yes also then than more most much
-    many any some all each other such only just very too get gets got give given say said tell
-    me please ok okay thanks""".split()
-)
-
-
-def content_words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 1]
 
 
 def needs_context(question: str) -> bool:
@@ -52,7 +40,7 @@ def rewrite_query(
     question: str,
     history: Sequence[ChatMessage],
     *,
-    turns: int = 2,
+    turns: int = HISTORY_TURNS,
     max_words: int = MAX_CONTEXT_WORDS,
 ) -> str:
     """The question, plus the content words of recent user turns when it needs them.

@@ -1,4 +1,5 @@
-"""Text analysis shared by ingestion, retrieval and reading: sentences and BM25 tokens.
+"""Text analysis shared by ingestion, retrieval and reading: sentences, BM25 tokens and
+content words.
 
 The sentence splitter is written here rather than taken from a library: NLTK's
 punkt needs a data download (impossible offline), pysbd is unmaintained since 2021
@@ -88,6 +89,34 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     while e > s and text[e - 1].isspace():
         e -= 1
     return s, e
+
+
+# Function words, and words about the passages themselves ("according to passage 2"):
+# what neither a follow-up's topic nor a generated sentence's support is made of.
+STOPWORDS = frozenset(
+    """a an the and or but so nor of to in on at for by with from into onto about above below
+    as is are was were be been being do does did doing have has had having after before over
+    under again further then than once here there when where why how what which who whom whose
+    this that these those it its it's they them their theirs i we you he she his her hers him
+    our ours your yours my me us can could should would will shall may might must not no yes
+    also more most much many any some all each both few other own same such only just very too
+    get gets got give given say said tell please ok okay thanks because until while between
+    through during against out off per via yet however therefore thus according passage
+    passages""".split()
+)
+# A word (letters, joined by an apostrophe, hyphen or slash: "high-tech", "Crowley's")
+# or a number with its separators and unit signs ("2011", "1,400", "45%").
+_CONTENT_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’/-])+|\d[\d,.%£]*")
+
+
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` that carry its content, in order and as written.
+
+    Words of two or more characters that are not :data:`STOPWORDS` (compared
+    lower-cased). The follow-up rewriter appends them to a query; the verifier of
+    generated sentences compares them, lower-cased and stemmed.
+    """
+    return [w for w in _CONTENT_WORD.findall(text) if len(w) > 1 and w.lower() not in STOPWORDS]
 
 
 def english_stemmer() -> Any:

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rag.cite import ABSTAIN_TEXT, citation_for, one_line, verify_quote
+from rag.cite import answer_response, citation_for, one_line, verify_quote
 from rag.embed import Embedder
 from rag.eval.heuristic import (
     _NAME,
@@ -240,15 +240,7 @@ class LegacyAnswerer:
         chosen = self.select(sents)
         conf = self.confidence(question, query, chosen, snapshot)
         if not chosen or conf < ABSTAIN_THRESHOLD:
-            return AnswerResponse(
-                question=question,
-                answer=ABSTAIN_TEXT,
-                abstained=True,
-                citations=[],
-                passages=passages,
-                rewritten_query=query if query != question else None,
-                confidence=round(conf, 4),
-            )
+            return answer_response(question, query, "", [], passages, round(conf, 4))
         citations: list[Citation] = []
         parts: list[str] = []
         for s in chosen:
@@ -259,12 +251,6 @@ class LegacyAnswerer:
             marker = len(citations) + 1
             citations.append(citation_for(s.hit, marker, s.start, s.end, s.text, s.page))
             parts.append(f"{one_line(s.text)} [{marker}]")
-        return AnswerResponse(
-            question=question,
-            answer=" ".join(parts),
-            abstained=False,
-            citations=citations,
-            passages=passages,
-            rewritten_query=query if query != question else None,
-            confidence=round(conf, 4),
+        return answer_response(
+            question, query, " ".join(parts), citations, passages, round(conf, 4)
         )

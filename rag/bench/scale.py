@@ -111,7 +111,7 @@ def measure(
 
 
 def run(real: np.ndarray, settings: Any, quick: bool) -> list[dict[str, Any]]:
-    from rag.bench.quality import SCIFACT
+    from rag.bench.common import SCIFACT
     from rag.embed import make_embedder
     from rag.eval.retrieval import read_jsonl, read_qrels
 
@@ -132,7 +132,7 @@ def run(real: np.ndarray, settings: Any, quick: bool) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> None:
     import faiss
 
-    from rag.bench.quality import stored_index
+    from rag.bench.common import stored_index
 
     p = argparse.ArgumentParser(
         prog="python -m rag.bench.scale",

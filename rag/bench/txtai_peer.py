@@ -100,7 +100,7 @@ def rebuild_ours(threads: int) -> dict[str, Any]:
     import tempfile
 
     from ingest.pipeline import Ingestor
-    from rag.bench.quality import SCIFACT
+    from rag.bench.common import SCIFACT
     from rag.eval.retrieval import beir_documents
     from rag.store import IndexStore
 
@@ -124,7 +124,7 @@ def tuned() -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from rag.bench.quality import SCIFACT
+    from rag.bench.common import SCIFACT
     from rag.eval.retrieval import metrics, read_jsonl, read_qrels
 
     p = argparse.ArgumentParser(
