@@ -1,31 +1,34 @@
 """The corpus folder and the index, changed together: files in, files out.
 
 The folder on disk stays the source of truth (``rag ingest corpus/`` rebuilds the same
-index). Added files are stored in ``corpus_dir/uploads``. A file the loader refuses is
-removed again, and a file it replaced is put back (its sidecar too), so a failed
-addition leaves the corpus as it was. :class:`rag.service.Service` calls these under
-its corpus lock; the API's upload and delete routes and the CLI go through it.
+index). Added files are stored in ``corpus_dir/uploads``. Every change is staged
+(:mod:`ingest.staging`): uploads are received outside what scans see, indexed under the
+paths they will have, and moved in only once the index has committed; a file the loader
+refuses never enters the folder, and the version it would have replaced stays. A
+deletion moves the file out before the index drops it. :class:`rag.service.Service`
+calls these under its corpus lock; the API's upload and delete routes and the CLI go
+through it, and it runs :func:`ingest.staging.recover` when it starts.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import secrets
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from ingest import staging
 from ingest.load import SUPPORTED_SUFFIXES
-from ingest.meta import SIDECAR_SUFFIX
+from ingest.meta import SIDECAR_SUFFIX, find_sidecar
 from rag.errors import PayloadTooLarge
 from rag.schemas import FileOutcome, IngestSummary
+from rag.store.files import disk_full, is_disk_full
 
-__all__ = ["UPLOADS", "add_files", "delete_file", "safe_name"]
+__all__ = ["UPLOADS", "add_files", "removing", "safe_name"]
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,8 @@ UPLOADS = "uploads"
 _BLOCK = 1 << 20
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
-Ingest = Callable[[list[Path]], IngestSummary]
+Ingest = Callable[[list[tuple[Path, Path]]], IngestSummary]
+"""Index ``(staged, final)`` pairs: read the staged file, index it under the final path."""
 Incoming = tuple[str | None, IO[bytes]]  # the name the client gave, and the bytes
 
 
@@ -59,13 +63,15 @@ def add_files(
     """Store ``files`` in ``corpus_dir/uploads`` and index them; one outcome per file.
 
     ``sidecar`` is written as each file's ``NAME.meta.json``. A file over ``max_bytes``
-    raises :class:`PayloadTooLarge` before anything in the folder changes.
+    raises :class:`PayloadTooLarge`, and a full disk :class:`~rag.errors.DiskFull`,
+    before anything in the folder changes.
     """
-    folder = (corpus_dir / UPLOADS).resolve()
+    corpus = corpus_dir.resolve()
+    folder = corpus / UPLOADS
     folder.mkdir(parents=True, exist_ok=True)
     outcomes: dict[Path, FileOutcome] = {}
     order: list[FileOutcome] = []
-    with _staged() as temps:
+    with staging.change(corpus, "add") as change:
         staged: dict[Path, Path] = {}  # destination -> received bytes
         for raw, stream in files:
             name = safe_name(raw)
@@ -75,7 +81,8 @@ def add_files(
                 )
                 order.append(FileOutcome(path=raw or "", status="failed", reason=reason))
                 continue
-            if folder / name in staged:
+            dest = folder / name
+            if dest in staged:
                 order.append(
                     FileOutcome(
                         path=f"{UPLOADS}/{name}",
@@ -84,44 +91,57 @@ def add_files(
                     )
                 )
                 continue
-            tmp = _tmp(folder, name, "upload")
-            temps.append(tmp)
-            _receive(raw, stream, tmp, max_bytes)
-            staged[folder / name] = tmp
+            staged[dest] = _stage(change, dest, raw, stream, max_bytes, sidecar)
             outcome = FileOutcome(path=f"{UPLOADS}/{name}", status="failed")
-            outcomes[folder / name] = outcome
+            outcomes[dest] = outcome
             order.append(outcome)
         if not staged:
             return order
-
-        backups: dict[Path, Path | None] = {}  # path -> copy of its previous bytes, None if new
-        try:
-            for dest, tmp in staged.items():
-                side = dest.with_name(dest.name + SIDECAR_SUFFIX)
-                for p in (dest, side) if sidecar is not None else (dest,):
-                    backups[p] = _backup(p, folder, temps)
-                os.replace(tmp, dest)
-                if sidecar is not None:
-                    side.write_text(json.dumps(sidecar, indent=2), encoding="utf-8")
-            summary = ingest(list(staged))
-        except BaseException:
-            _restore(backups, keep=set())
-            raise
-        _restore(backups, keep=_apply(summary, outcomes))
+        summary = ingest([(tmp, dest) for dest, tmp in staged.items()])
+        ok = _apply(summary, outcomes)
+        for dest in staged:
+            if dest not in ok:
+                change.unstage(dest)
+        change.commit()
     return order
 
 
-def delete_file(path: Path, corpus_dir: Path) -> None:
-    """Delete ``path`` and its sidecar, but only inside ``corpus_dir``."""
-    corpus = corpus_dir.resolve()
-    for p in (path, path.with_name(path.name + SIDECAR_SUFFIX)):
-        try:
-            resolved = p.resolve()
-        except OSError:
-            continue
-        if resolved.is_relative_to(corpus) and resolved.is_file():
-            resolved.unlink()
-            log.info("deleted %s", resolved)
+@contextmanager
+def removing(corpus_dir: Path, path: Path) -> Iterator[staging.Change]:
+    """A staged deletion of ``path`` and its sidecar, only inside ``corpus_dir`` (a link
+    itself, never its target): the files leave the folder as the block starts and are put
+    back if it raises; call ``commit()`` on the change once the index has dropped them."""
+    with staging.change(corpus_dir, "delete") as change:
+        for p in (path, path.with_name(path.name + SIDECAR_SUFFIX)):
+            if change.take(p):
+                log.info("deleting %s", p)
+        yield change
+
+
+def _stage(
+    change: staging.Change,
+    dest: Path,
+    raw: str | None,
+    stream: IO[bytes],
+    max_bytes: int,
+    sidecar: dict[str, Any] | None,
+) -> Path:
+    """Receive one file into the change, with the sidecar it will have in the folder
+    (the given metadata, else a copy of the one already beside ``dest``)."""
+    tmp = change.staged(dest)
+    try:
+        _receive(raw, stream, tmp, max_bytes)
+        if sidecar is not None:
+            side = change.staged(dest.with_name(dest.name + SIDECAR_SUFFIX))
+            side.write_text(json.dumps(sidecar, indent=2), encoding="utf-8")
+        elif (existing := find_sidecar(dest)) is not None:
+            shutil.copy2(existing, change.staged(existing))
+    except OSError as exc:
+        if is_disk_full(exc):
+            size = tmp.stat().st_size if tmp.exists() else 0
+            raise disk_full(exc, dest.parent, size + (1 << 20)) from exc
+        raise
+    return tmp
 
 
 def _receive(name: str | None, stream: IO[bytes], dest: Path, limit: int) -> None:
@@ -138,31 +158,6 @@ def _receive(name: str | None, stream: IO[bytes], dest: Path, limit: int) -> Non
             out.write(block)
 
 
-@contextmanager
-def _staged() -> Iterator[list[Path]]:
-    """Temporary files made inside the block are removed however it ends."""
-    made: list[Path] = []
-    try:
-        yield made
-    finally:
-        for p in made:
-            p.unlink(missing_ok=True)
-
-
-def _tmp(folder: Path, name: str, what: str) -> Path:
-    # Hidden and with an unsupported suffix: a folder scan never picks it up.
-    return folder / f".{name}.{what}-{secrets.token_hex(4)}.tmp"
-
-
-def _backup(path: Path, folder: Path, temps: list[Path]) -> Path | None:
-    if not path.exists():
-        return None
-    copy = _tmp(folder, path.name, "backup")
-    temps.append(copy)
-    shutil.copy2(path, copy)
-    return copy
-
-
 def _apply(summary: IngestSummary, outcomes: dict[Path, FileOutcome]) -> set[Path]:
     """Fill each outcome from the ingest summary; the paths that made it into the index."""
     ok: set[Path] = set()
@@ -176,15 +171,3 @@ def _apply(summary: IngestSummary, outcomes: dict[Path, FileOutcome]) -> set[Pat
         else:
             outcome.reason = (found and found.reason) or "the file could not be ingested"
     return ok
-
-
-def _restore(backups: dict[Path, Path | None], keep: set[Path]) -> None:
-    """Put back what the addition replaced, except for files that were ingested."""
-    for path, backup in backups.items():
-        owner = path.with_name(path.name.removesuffix(SIDECAR_SUFFIX))
-        if path in keep or owner in keep:
-            continue
-        if backup is None:
-            path.unlink(missing_ok=True)
-        else:
-            os.replace(backup, path)

@@ -26,7 +26,8 @@ file, field or id at fault and say what to do.
     │   ├── IndexMismatch         (409)
     │   └── IndexBusy             (409)
     ├── GeneratorError            (502) the configured LLM endpoint failed
-    └── ModelError                (503) the shipped reader model is missing or damaged
+    ├── ModelError                (503) the shipped reader model is missing or damaged
+    └── DiskFull                  (507) no space left to write the index or an upload
 """
 
 from __future__ import annotations
@@ -173,6 +174,7 @@ class IndexMismatch(IndexError_):
 
 class IndexBusy(IndexError_):
     status_code = 409
+    public = "Another ingest is writing the index; wait for it to finish and try again."
 
 
 class GeneratorError(RagError):
@@ -189,11 +191,40 @@ class ModelError(RagError):
 
     status_code = 503
     exit_code = 7
+    public = "The reader model is missing or damaged; the server log has the detail."
+
+
+class DiskFull(RagError):
+    """No space left on the device while writing; names the folder and the space needed.
+
+    Nothing was changed: the live index and the corpus folder are as they were."""
+
+    status_code = 507
+    exit_code = 8
+
+    def __init__(self, folder: Path | str, needed_bytes: int, free_bytes: int | None) -> None:
+        self.folder = str(folder)
+        self.needed_bytes = needed_bytes
+        free = "" if free_bytes is None else f", {_mb(free_bytes)} free"
+        what = f"about {_mb(needed_bytes)} free is needed{free}"
+        self.public = (
+            f"The server's disk is full ({what}); nothing was changed. Ask the operator to "
+            "free space, then try again."
+        )
+        super().__init__(
+            f"No space left on the device of {self.folder} ({what}); nothing was changed. "
+            "Free space there (or move RAG_DATA_DIR / RAG_CORPUS_DIR) and run it again."
+        )
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n < 10**9 else f"{n / 1e9:.2f} GB"
 
 
 __all__ = [
     "AuthError",
     "CorruptFile",
+    "DiskFull",
     "EmptyFile",
     "EncryptedFile",
     "FileRejected",

@@ -4,7 +4,8 @@
 snapshot, and writes (ingest, upload, delete) build a new generation and then
 swap the snapshot reference atomically, so searches keep working during a re-index.
 Adding and removing files changes the corpus folder and the index as one step
-(:mod:`ingest.corpus`), so the folder stays the source of truth.
+(:mod:`ingest.corpus`), so the folder stays the source of truth; a change a crash
+interrupted is finished or undone when a ``Service`` starts (:mod:`ingest.staging`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest import corpus
-from ingest.pipeline import Ingestor, fingerprint
+from ingest import corpus, staging
+from ingest.pipeline import Ingestor, file_hash, fingerprint
 from rag.embed import Embedder, make_embedder
+from rag.errors import NotFound
 from rag.retrieve import Retriever
 from rag.schemas import (
     AnswerResponse,
@@ -53,6 +55,16 @@ class Service:
         self._write = threading.Lock()
         self._corpus = threading.Lock()  # one change to the corpus folder at a time
         self._answerer = answerer
+        self.recover()
+
+    def recover(self) -> list[str]:
+        """Finish or undo corpus changes a crashed process left (see ingest.staging)."""
+        try:
+            return staging.recover(self.settings.corpus_dir, self.store.hashes_by_path, file_hash)
+        except OSError:  # e.g. a read-only corpus folder: reads must still work
+            log.warning("could not recover staged changes in %s", self.settings.corpus_dir,
+                        exc_info=True)  # fmt: skip
+            return []
 
     # -- reading ---------------------------------------------------------------
     @property
@@ -169,20 +181,34 @@ class Service:
             return corpus.add_files(
                 self.settings.corpus_dir,
                 files,
-                ingest=lambda paths: self.ingest(paths, keep_missing=True),
+                ingest=self._ingest_staged,
                 max_bytes=max_bytes,
                 sidecar=metadata,
             )
 
+    def _ingest_staged(self, pairs: list[tuple[Path, Path]]) -> IngestSummary:
+        with self._write:
+            summary = self.ingestor().ingest_staged(pairs)
+        self._refresh()
+        return summary
+
     def remove(self, doc_id: str, *, delete_file: bool = False) -> str:
         """Remove one document from the index; returns its path. With ``delete_file``,
-        its file and sidecar are deleted too when they lie inside the corpus folder."""
+        its file and sidecar are deleted too when they lie inside the corpus folder
+        (moved out first, so a crash never leaves the file there unindexed)."""
         with self._corpus:
-            with self._write:
-                path = self.ingestor().remove(doc_id)
+            if not delete_file:
+                with self._write:
+                    path = self.ingestor().remove(doc_id)
+            else:
+                paths = {d: p for p, (d, _) in self.store.hashes_by_path().items()}
+                if doc_id not in paths:
+                    raise NotFound(f"No document with id {doc_id!r}; list ids with GET /documents.")
+                with corpus.removing(self.settings.corpus_dir, Path(paths[doc_id])) as change:
+                    with self._write:
+                        path = self.ingestor().remove(doc_id)
+                    change.commit()
             self._refresh()
-            if delete_file:
-                corpus.delete_file(Path(path), self.settings.corpus_dir)
         return path
 
     def _refresh(self) -> None:

@@ -1,6 +1,10 @@
 """The HTTP API under load: 20 concurrent clients on POST /search, then POST /ask.
 
     python -m rag.bench.load [--quick] [--seconds 60] [--clients 20] [--threads N]
+    python -m rag.bench.load --hostile [--seconds 60] [--light] [--smoke]
+
+``--hostile`` is the hardening run of issue 11 instead (:mod:`rag.bench.hostile`):
+healthy and hostile clients mixed while uploads and deletes run.
 
 The bundled corpus is indexed with the real model into a temporary data folder;
 ``python -m rag serve`` runs over it as a separate process on 127.0.0.1, and an
@@ -14,7 +18,6 @@ import argparse
 import asyncio
 import json
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,30 +28,11 @@ from typing import Any
 import httpx
 
 from rag.bench.report import stamp, table, write_section
+from rag.bench.server import free_port, wait_healthy
 from rag.bench.speed import bench_env, load, pct, peak_rss_mb
 from rag.settings import PROJECT_ROOT, get_settings
 
 QUESTIONS = PROJECT_ROOT / "rag" / "eval" / "questions.jsonl"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 180) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the server exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"{url}/health did not answer within {timeout:.0f} s")
 
 
 async def hammer(
@@ -100,11 +84,22 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seconds", type=float, default=None, help="seconds per endpoint")
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--threads", type=int, default=get_settings().embedding.threads or 2)
+    p.add_argument("--hostile", action="store_true", help="the hardening run (see above)")
+    p.add_argument(
+        "--light", action="store_true", help="--hostile with the hash embedder and lexical reader"
+    )
+    p.add_argument("--smoke", action="store_true", help="--hostile without writing BENCHMARKS.md")
     args = p.parse_args(argv)
     seconds = args.seconds or (15.0 if args.quick else 60.0)
     questions = [
         json.loads(line)["question"] for line in QUESTIONS.read_text().splitlines() if line.strip()
     ]
+    if args.hostile:
+        from rag.bench import hostile
+
+        args.seconds = seconds
+        hostile.run(args, questions)
+        return
 
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:

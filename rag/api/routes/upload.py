@@ -1,8 +1,9 @@
 """POST /documents (upload) and POST /reindex: change the corpus folder, then the index.
 
-The corpus-folder transaction (staging, backups, restoring what a failed upload
-replaced) is :meth:`rag.service.Service.add_files`; these handlers check the form,
-call the service and answer.
+The corpus-folder transaction (files staged outside what scans see, moved in only once
+the index has committed; see :mod:`ingest.staging`) is
+:meth:`rag.service.Service.add_files`; these handlers check the form, call the service
+and answer. A full disk is :class:`~rag.errors.DiskFull` (507, nothing changed).
 """
 
 from __future__ import annotations
