@@ -15,7 +15,48 @@ import re
 import unicodedata
 from datetime import date
 
-__all__ = ["is_contact_line", "normalise", "parse_date", "strip_boilerplate"]
+__all__ = [
+    "break_long_lines",
+    "cap_chars",
+    "is_contact_line",
+    "normalise",
+    "parse_date",
+    "strip_boilerplate",
+]
+
+# --- caps, applied before cleaning ----------------------------------------------------------
+
+
+def cap_chars(text: str, max_chars: int, what: str = "characters") -> tuple[str, list[str]]:
+    """``text`` cut to ``max_chars``, and a warning saying so when it was longer."""
+    if len(text) <= max_chars:
+        return text, []
+    warning = (
+        f"only the first {max_chars:,} {what} of {len(text):,} were read "
+        "(ingest.max_document_chars); split the document to index the rest"
+    )
+    return text[:max_chars], [warning]
+
+
+def break_long_lines(text: str, max_chars: int) -> str:
+    """Lines longer than ``max_chars`` broken at their last space before the limit, or at
+    the limit where there is none; no character but those spaces changes. Linear."""
+    if len(text) <= max_chars:
+        return text
+    out: list[str] = []
+    for line in text.split("\n"):
+        pos = 0
+        while len(line) - pos > max_chars:
+            cut = line.rfind(" ", pos + 1, pos + max_chars + 1)
+            if cut < 0:
+                out.append(line[pos : pos + max_chars])
+                pos += max_chars
+            else:
+                out.append(line[pos:cut])
+                pos = cut + 1
+        out.append(line[pos:])
+    return "\n".join(out)
+
 
 # --- normalise ---------------------------------------------------------------------------
 

@@ -13,9 +13,9 @@ import re
 from typing import Any, NamedTuple
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
-from bs4.element import Doctype, ProcessingInstruction
+from bs4.element import Doctype, PageElement, ProcessingInstruction
 
-from ingest.clean import normalise, parse_date, strip_boilerplate
+from ingest.clean import break_long_lines, normalise, parse_date, strip_boilerplate
 from ingest.names import split_names
 
 __all__ = ["HtmlPage", "html_to_text"]
@@ -44,25 +44,31 @@ def _names(tag: Tag) -> str:
     return " ".join([str(tag.get("id") or ""), *names])
 
 
-def _walk(node: Tag, out: list[str]) -> None:
-    for child in node.children:
-        if isinstance(child, Comment | Doctype | ProcessingInstruction):
+def _walk(root: Tag, out: list[str]) -> None:
+    """Append ``root``'s text to ``out``, block elements set apart by blank lines.
+
+    Iterative, with an explicit stack: pages nest tags thousands deep, past Python's
+    recursion limit. The stack holds nodes still to visit and, as plain ``str``, the
+    separators that close a block once its children are done.
+    """
+    stack: list[PageElement | str] = list(reversed(root.contents))
+    while stack:
+        item = stack.pop()
+        if type(item) is str:  # a separator closing a block
+            out.append(item)
+        elif isinstance(item, Comment | Doctype | ProcessingInstruction):
             continue
-        if isinstance(child, NavigableString):
-            out.append(_SPACE.sub(" ", str(child)))
-        elif isinstance(child, Tag):
-            if child.name == "br":
+        elif isinstance(item, NavigableString):
+            out.append(_SPACE.sub(" ", str(item)))
+        elif isinstance(item, Tag):
+            if item.name == "br":
                 out.append("\n")
-            elif child.name in _BLOCKS:
-                out.append("\n\n")
-                _walk(child, out)
-                out.append("\n\n")
-            elif child.name in ("td", "th"):
-                out.append(" ")
-                _walk(child, out)
-                out.append(" ")
-            else:
-                _walk(child, out)
+                continue
+            sep = "\n\n" if item.name in _BLOCKS else " " if item.name in ("td", "th") else ""
+            if sep:
+                out.append(sep)
+                stack.append(sep)
+            stack.extend(reversed(item.contents))
 
 
 class HtmlPage(NamedTuple):
@@ -163,22 +169,37 @@ def _metadata(soup: BeautifulSoup) -> tuple[str | None, str | None, tuple[str, .
     return title, when, tuple(authors)
 
 
-def html_to_text(markup: str | bytes) -> HtmlPage:
+def html_to_text(markup: str | bytes, *, max_line_chars: int | None = None) -> HtmlPage:
     """The page's cleaned text and the title, ISO date and authors its markup declares:
     ``og:title``, JSON-LD ``headline``, ``<title>`` (less the site name), else ``<h1>``;
     ``article:published_time``, JSON-LD ``datePublished``, ``<time datetime>``;
-    ``<meta name="author">``, ``citation_author``, JSON-LD ``author``."""
+    ``<meta name="author">``, ``citation_author``, JSON-LD ``author``.
+
+    ``max_line_chars`` breaks longer lines of the text before it is cleaned."""
     soup = BeautifulSoup(markup, "lxml")
     title, when, authors = _metadata(soup)
-    for tag in soup.find_all(_DROP_TAGS):
+    # Removed tags are remembered here: bs4's ``tag.decomposed`` looks up a missing
+    # attribute, which searches the tag's whole subtree (quadratic on deep nesting).
+    removed: set[int] = set()
+
+    def remove(tag: Tag) -> None:
+        removed.add(id(tag))
+        removed.update(id(node) for node in tag.descendants)
         tag.decompose()
+
+    for tag in soup.find_all(_DROP_TAGS):
+        if id(tag) not in removed:
+            remove(tag)
     for tag in soup.find_all(True):
-        if tag.decomposed or tag.name in _KEEP_ALWAYS:
+        if id(tag) in removed or tag.name in _KEEP_ALWAYS:
             continue
         if _DROP_NAMES.search(_names(tag)) or tag.get("role") in ("navigation", "banner"):
-            tag.decompose()
+            remove(tag)
     pieces: list[str] = []
     _walk(soup.body or soup, pieces)
-    text = strip_boilerplate(normalise("".join(pieces)))
+    raw = "".join(pieces)
+    if max_line_chars is not None:
+        raw = break_long_lines(raw, max_line_chars)
+    text = strip_boilerplate(normalise(raw))
     log.debug("html: %d characters of text, title %r", len(text), title)
     return HtmlPage(text, title, when, authors)

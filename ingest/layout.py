@@ -26,7 +26,7 @@ import re
 from ingest.clean import is_contact_line, parse_date, strip_boilerplate
 from ingest.names import is_job_title, looks_like_name, person_key, split_names
 
-__all__ = ["extract_text_meta", "is_chrome", "is_heading"]
+__all__ = ["extract_text_meta", "filing_title", "is_chrome", "is_heading"]
 
 _HEADER_LINES = 40  # the title, date and authors are looked for in this many lines
 _WORD = re.compile(r"[^\W_][\w'’-]*")
@@ -185,3 +185,41 @@ def _as_title(line: str, limit: int = 150) -> str:
     if len(line) <= limit:
         return line
     return line[:limit].rsplit(" ", 1)[0] + "…"
+
+
+_SEC = re.compile(r"SECURITIES AND EXCHANGE COMMISSION", re.I)
+_FORM = re.compile(r"\bFORM\s+(10-K|10-Q|8-K|20-F|40-F|S-1)\b", re.I)
+_REGISTRANT = re.compile(r"\(Exact name of registrant", re.I)
+_FILE_NUMBER = re.compile(r"(?i)^commission file (?:number|no)")
+_PERIOD = re.compile(
+    r"(?i)for the (fiscal year|quarterly period) ended\s*([A-Z][a-z]+)\s+(\d{1,2})\s*,\s*(\d{4})"
+)
+
+
+def filing_title(first_page: str) -> str | None:
+    """ "3M COMPANY, Form 10-K for the fiscal year ended December 31, 2022" from the cover
+    of a US securities filing, whose largest print is the regulator's name, not a title.
+    The registrant is the line above "(Exact name of registrant ...)", else the first
+    line in capitals after the commission file number."""
+    head = first_page[:4000]
+    form = _FORM.search(head)
+    if not _SEC.search(head) or form is None:
+        return None
+    lines = [line.strip() for line in head.split("\n") if line.strip()]
+    company = next(
+        (lines[i - 1] for i, line in enumerate(lines) if i and _REGISTRANT.match(line)), None
+    )
+    if company is None:
+        start = next((i for i, line in enumerate(lines) if _FILE_NUMBER.match(line)), len(lines))
+        company = next(
+            (line for line in lines[start + 1 : start + 4]
+             if line.isupper() and sum(ch.isalpha() for ch in line) >= 2),
+            None,
+        )  # fmt: skip
+    if company is None:
+        return None
+    title = f"{company}, Form {form.group(1).upper()}"
+    if period := _PERIOD.search(head):
+        title += f" for the {period.group(1).lower()} ended {period.group(2)} {period.group(3)},"
+        title += f" {period.group(4)}"
+    return title

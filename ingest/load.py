@@ -8,13 +8,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ingest.clean import normalise, strip_boilerplate
+from ingest.clean import break_long_lines, cap_chars, normalise, strip_boilerplate
 from ingest.html import html_to_text
 from ingest.layout import extract_text_meta
 from ingest.meta import apply_sidecar, is_sidecar, with_sources
 from ingest.pdf import load_pdf
 from rag.errors import EmptyFile, FileRejected, NoText, UndecodableText, UnsupportedFile
 from rag.records import DocMeta, Kind, LoadedDocument
+from rag.settings import IngestSettings
 
 __all__ = ["SUPPORTED_SUFFIXES", "decode_text", "load"]
 
@@ -31,8 +32,16 @@ SUPPORTED_SUFFIXES: dict[str, Kind] = {
 _ALLOWED_CONTROLS = set("\t\n\r\x0c")
 
 
-def load(path: Path, *, password: str | None = None) -> LoadedDocument:
-    """Read, clean and describe one publication; ``password`` opens a protected PDF."""
+def load(
+    path: Path, *, password: str | None = None, limits: IngestSettings | None = None
+) -> LoadedDocument:
+    """Read, clean and describe one publication; ``password`` opens a protected PDF.
+
+    ``limits`` (default: the settings' defaults) caps what is read: characters per
+    document and per line, PDF pages. A capped document keeps what was read before the
+    cap, and its warnings say where it stopped and which setting to raise.
+    """
+    limits = limits or IngestSettings()
     path = Path(path).resolve()
     kind = SUPPORTED_SUFFIXES.get(path.suffix.lower())
     if is_sidecar(path):
@@ -54,11 +63,18 @@ def load(path: Path, *, password: str | None = None) -> LoadedDocument:
     _check_content(path, kind, data)
 
     if kind == "pdf":
-        doc = load_pdf(path, data, password=password)
+        doc = load_pdf(
+            path,
+            data,
+            password=password,
+            max_pages=limits.max_pdf_pages,
+            max_chars=limits.max_document_chars,
+            max_line_chars=limits.max_line_chars,
+        )
     elif kind == "html":
-        doc = _load_html(path, data)
+        doc = _load_html(path, data, limits)
     else:
-        doc = _load_text(path, data)
+        doc = _load_text(path, data, limits)
     meta = apply_sidecar(doc.meta, path)
     log.debug("loaded %s: %s, %d characters, %d pages", path, kind, len(doc.text), len(doc.pages))
     return LoadedDocument(doc.source, doc.kind, doc.text, meta, doc.pages, doc.warnings)
@@ -99,8 +115,9 @@ def decode_text(path: Path, data: bytes) -> str:
     raise UndecodableText(path)
 
 
-def _load_text(path: Path, data: bytes) -> LoadedDocument:
-    raw = normalise(decode_text(path, data))
+def _load_text(path: Path, data: bytes, limits: IngestSettings) -> LoadedDocument:
+    decoded, warnings = cap_chars(decode_text(path, data), limits.max_document_chars)
+    raw = normalise(break_long_lines(decoded, limits.max_line_chars))
     if not raw:
         raise NoText(path, "the file holds only whitespace")
     title, when, authors = extract_text_meta(raw)
@@ -115,12 +132,16 @@ def _load_text(path: Path, data: bytes) -> LoadedDocument:
         date=layout if when else None,
         authors=layout if authors else None,
     )
-    return LoadedDocument(str(path), "text", text, meta)
+    return LoadedDocument(str(path), "text", text, meta, warnings=tuple(warnings))
 
 
-def _load_html(path: Path, data: bytes) -> LoadedDocument:
-    markup = data if data.startswith((b"\xff\xfe", b"\xfe\xff")) else None
-    page = html_to_text(markup or decode_text(path, data))
+def _load_html(path: Path, data: bytes, limits: IngestSettings) -> LoadedDocument:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a BOM, as browsers save
+        decoded = data.decode("utf-16", "replace")
+    else:
+        decoded = decode_text(path, data)
+    markup, warnings = cap_chars(decoded, limits.max_document_chars, "characters of markup")
+    page = html_to_text(markup, max_line_chars=limits.max_line_chars)
     if not page.text.strip():
         raise NoText(path, "the page has no text outside navigation, scripts and banners")
     title, when, authors = extract_text_meta(page.text)
@@ -142,4 +163,4 @@ def _load_html(path: Path, data: bytes) -> LoadedDocument:
         date=sources["date"] if meta.date else None,
         authors=sources["authors"] if meta.authors else None,
     )
-    return LoadedDocument(str(path), "html", page.text, meta)
+    return LoadedDocument(str(path), "html", page.text, meta, warnings=tuple(warnings))

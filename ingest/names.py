@@ -36,7 +36,7 @@ _ORG_WORDS = frozenset(
     agency commission ltd limited plc llp inc group office ministry department network
     partnership company college school bank board forum alliance centre center
     administration authority service committee court reporting government parliament
-    party corporation""".split()
+    party corporation services solutions systems holdings division online""".split()
 )
 _CONNECTORS = frozenset({"of", "for", "and", "the", "at", "in", "on", "&", "to"})
 _PARTICLES = frozenset({"de", "van", "von", "der", "den", "la", "le", "du", "da", "di", "bin"})
@@ -106,9 +106,17 @@ def _dedupe(words: list[str]) -> list[str]:
     for size in range(1, n // 2 + 1):
         if n % size == 0 and words == words[:size] * (n // size):
             return words[:size]
+    # Both halves share their person_key, so each holds half of the words that are not
+    # honorifics: only the cuts with that many before them need comparing (linear).
+    core = [_bare(w) for w in words if not _is_honorific(w)]
+    half, odd = divmod(len(core), 2)
+    if odd or not half or core[:half] != core[half:]:
+        return words
+    seen = 0
     for cut in range(1, n):
-        left, right = words[:cut], words[cut:]
-        if person_key(" ".join(left)) == person_key(" ".join(right)) and person_key(" ".join(left)):
+        seen += not _is_honorific(words[cut - 1])
+        if seen == half:
+            left, right = words[:cut], words[cut:]
             return left if len(left) >= len(right) else right
     return words
 
@@ -134,8 +142,10 @@ def _strip_orgs_and_jobs(words: list[str]) -> list[list[str]]:
             if p > 0 and words[p - 1][:1].isupper() and not _is_honorific(words[p - 1]):
                 start = p - 1
         end = p + 1
-        while end + 1 < len(words) and _bare(words[end]) in {"of", "for"}:
+        hops = 0  # "Institute of Employment of ..." a few times at most: linear
+        while end + 1 < len(words) and _bare(words[end]) in {"of", "for"} and hops < 4:
             end += 2
+            hops += 1
         for i in range(start, min(end, len(words))):
             drop[i] = True
     runs: list[list[str]] = [[]]
@@ -162,22 +172,45 @@ def _split_run(words: list[str], known: list[list[str]]) -> list[list[str]]:
     if len(pieces) > 1:
         return [name for piece in pieces for name in _split_run(piece, known)]
     # a name met elsewhere on the page (an author card) marks its own extent
-    for name in known:
-        size = len(name)
-        for start in range(len(words) - size + 1):
-            if person_key(" ".join(words[start : start + size])) == person_key(" ".join(name)):
-                before, after = words[:start], words[start + size :]
-                return [
-                    *(_split_run(before, known) if before else []),
-                    words[start : start + size],
-                    *(_split_run(after, known) if after else []),
-                ]
+    if spans := _known_spans(words, known):
+        names: list[list[str]] = []
+        prev = 0
+        for start, end in spans:
+            names += _split_run(words[prev:start], []) if start > prev else []
+            names.append(words[start:end])
+            prev = end
+        return names + (_split_run(words[prev:], []) if prev < len(words) else [])
     core = [w for w in words if not _is_honorific(w)]
     if len(core) >= 4 and len(core) % 2 == 0 and not any(_is_honorific(w) for w in words):
         pairs = [words[i : i + 2] for i in range(0, len(words), 2)]
         if all(_name_words_ok(pair) for pair in pairs):
             return pairs
     return []
+
+
+def _known_spans(words: list[str], known: list[list[str]]) -> list[tuple[int, int]]:
+    """Where the ``known`` names occur in ``words``, left to right, without overlaps;
+    at one position the name listed first wins. Linear in ``len(words)``."""
+    targets: dict[int, dict[str, int]] = {}  # words in the name -> its key -> rank
+    for rank, name in enumerate(known):
+        if key := person_key(" ".join(name)):
+            targets.setdefault(len(name), {}).setdefault(key, rank)
+    spans: list[tuple[int, int]] = []
+    start = 0
+    while start < len(words):
+        hits = [
+            (by_key[key], size)
+            for size, by_key in targets.items()
+            if (key := person_key(" ".join(words[start : start + size]))) in by_key
+            and start + size <= len(words)
+        ]
+        if hits:
+            size = min(hits)[1]
+            spans.append((start, start + size))
+            start += size
+        else:
+            start += 1
+    return spans
 
 
 def split_names(value: str, *, known: Iterable[str] = ()) -> list[str]:
@@ -187,20 +220,17 @@ def split_names(value: str, *, known: Iterable[str] = ()) -> list[str]:
     "Ian Brinkley Lizzie Crowley" and win over a spelling without the honorific.
     """
     known_words = [name.split() for name in known]
-    found: list[str] = []
+    found: dict[str, str] = {}  # person_key -> the spelling kept, in order of appearance
     for part in _SEPARATORS.split(value.strip(" .:")):
         for run in _strip_orgs_and_jobs(part.split()):
             for words in _split_run(run, known_words):
                 _add(found, " ".join(words))
     by_key = {person_key(name): name for name in known}
-    return [by_key.get(person_key(name), name) for name in found]
+    return [by_key.get(key, name) for key, name in found.items()]
 
 
-def _add(found: list[str], name: str) -> None:
+def _add(found: dict[str, str], name: str) -> None:
     key = person_key(name)
-    for i, other in enumerate(found):
-        if person_key(other) == key:
-            if len(name.split()) > len(other.split()):
-                found[i] = name  # keep the spelling with the honorific
-            return
-    found.append(name)
+    other = found.get(key)
+    if other is None or len(name.split()) > len(other.split()):
+        found[key] = name  # keep the spelling with the honorific

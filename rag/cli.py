@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from rag.errors import InvalidRequest, RagError
+from rag.eval.feedback import feedback_app
 from rag.schemas import ChatMessage, Filters
 from rag.settings import Settings, get_settings
 
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 eval_app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+app.add_typer(feedback_app, name="feedback")  # rag feedback export (rag.eval.feedback)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
@@ -83,7 +85,7 @@ def ingest(
 ) -> None:
     """Add new, replace changed and remove deleted publications; unchanged ones cost nothing.
 
-    Example: rag ingest corpus/ ../reports/new-report.pdf
+    Exits 2 when some files failed and the rest were indexed. Example: rag ingest corpus/ new.pdf
     """
     from rag.service import Service
 
@@ -106,7 +108,7 @@ def ingest(
             + (" (nothing needed embedding)" if summary.embedded_chunks == 0 else "")
         )
     if summary.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(2)  # some files failed, the rest are indexed (README, exit codes)
 
 
 @app.command()
