@@ -26,6 +26,9 @@ MAX_TEXT_CHARS = 10_000
 """Longest query or question any request may carry."""
 MAX_MESSAGE_CHARS = 4_000
 """Longest history message (an earlier question or answer)."""
+HISTORY_TURNS = 2
+"""Earlier turns a follow-up question is read with: the rewrite folds in the user's last
+this many questions, and the UI sends only these turns (each a question and an answer)."""
 MAX_DOC_IDS = 500
 """Most document ids in one filter."""
 MAX_ID_CHARS = 200
@@ -220,6 +223,9 @@ class Health(BaseModel):
     generator: str = Field(description="The configured answer generator.", examples=["extractive"])
     generators: list[str] = Field(examples=[["extractive"]])
     reader: str = Field("reader", description="The sentence reader: the trained model or a fake.")
+    max_question_chars: int | None = Field(
+        None, description="Longest question or query this server accepts, in characters."
+    )
 
 
 class DocumentInfo(BaseModel):
@@ -234,6 +240,13 @@ class DocumentInfo(BaseModel):
     pages: int | None = Field(description="Page count; null for formats without pages.")
     chunks: int
     url: str | None = None
+    fields_from: dict[str, str] = Field(
+        default_factory=dict,
+        description="Where title, date and authors came from: sidecar, html meta, page "
+        "layout, pdf info, first page or file name (most trusted first). A NAME.meta.json "
+        "sidecar corrects any of them.",
+        examples=[{"title": "page layout", "date": "page layout", "authors": "sidecar"}],
+    )
 
 
 class DocumentDetail(DocumentInfo):

@@ -98,6 +98,11 @@ def document_info(row: DocumentRow) -> DocumentInfo:
         pages=row.n_pages,
         chunks=row.chunks,
         url=row.url,
+        fields_from={
+            name: row.extra[f"{name}_from"]
+            for name in ("title", "date", "authors")
+            if f"{name}_from" in row.extra
+        },
     )
 
 

@@ -31,7 +31,7 @@ def test_health_without_an_index_is_not_an_error(tmp_path: Path, make_settings) 
         assert response.json() == {
             "status": "no-index", "fingerprint": None, "documents": 0, "chunks": 0,
             "model": "hash-bow-384", "generator": "openai", "generators": ["extractive", "openai"],
-            "reader": "model",
+            "reader": "model", "max_question_chars": settings.api.max_query_chars,
         }
         # Reads that need an index say how to build one.
         response = client.post("/search", json={"query": "cities"})
@@ -91,9 +91,10 @@ def test_list_documents_and_page_through(client: TestClient) -> None:
     first = body["documents"][0]
     assert set(first) == {
         "doc_id", "title", "source", "date", "authors", "publisher", "kind", "doc_type",
-        "pages", "chunks", "url",
+        "pages", "chunks", "url", "fields_from",
     }
     assert first["date"] == "2012-07-05"  # newest first
+    assert first["fields_from"]["title"] == "sidecar"  # the seeds carry .meta.json files
     assert first["authors"] == ["Dr Neil Lee"] and first["doc_type"] == "blog post"
     page = client.get("/documents", params={"offset": 1, "limit": 1}).json()
     assert page["total"] == 3 and page["documents"] == [body["documents"][1]]
@@ -162,7 +163,7 @@ def test_openapi_documents_the_limits_and_examples(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
 
 
-SHARED_PDFS = Path(__file__).resolve().parents[3] / "shared" / "data" / "pdfs" / "good"
+SHARED_PDFS = Path(__file__).resolve().parents[4] / "shared" / "data" / "pdfs" / "good"
 
 
 def test_originals_open_in_the_browser_except_html(
