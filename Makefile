@@ -26,9 +26,21 @@ install: $(STAMP)
 index: install
 	$(BIN)/rag ingest corpus/
 
-# Index the bundled corpus, start the API, then the UI; Ctrl-C stops both.
+# Index the bundled corpus, start the API, then the UI; Ctrl-C stops both. Without
+# RAG_API__API_KEY a local write key is made once (random, DATA_DIR/local-api-key, mode
+# 0600) and given to both, so uploads just work; with it, the UI asks for the key.
+DATA_DIR = $(or $(RAG_DATA_DIR),data)
+KEY_FILE := $(DATA_DIR)/local-api-key
 run: index
-	@$(BIN)/rag serve --port $(API_PORT) & api=$$!; \
+	@if [ -z "$$RAG_API__API_KEY" ]; then \
+	  mkdir -p "$(DATA_DIR)"; \
+	  if [ ! -s "$(KEY_FILE)" ]; then \
+	    (umask 077; $(PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > "$(KEY_FILE)"); fi; \
+	  chmod 600 "$(KEY_FILE)"; \
+	  RAG_API__API_KEY="$$(cat "$(KEY_FILE)")"; RAG_UI__API_KEY="$$RAG_API__API_KEY"; \
+	  export RAG_API__API_KEY RAG_UI__API_KEY; \
+	fi; \
+	$(BIN)/rag serve --port $(API_PORT) & api=$$!; \
 	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
 	$(PY) -m rag.wait http://127.0.0.1:$(API_PORT)/health || exit 1; \
 	echo ""; echo "  Assistant: http://127.0.0.1:$(UI_PORT)   API docs: http://127.0.0.1:$(API_PORT)/docs"; echo ""; \

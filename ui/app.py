@@ -10,10 +10,13 @@ import streamlit as st
 
 from rag.schemas import AnswerResponse, DocumentInfo, Filters, Health, SearchResult
 from rag.settings import get_settings
-from ui import render, state
+from ui import conversations, forms, messages, render, state
 from ui.client import ApiClient, ApiError, ApiUnavailable
 
 _PENDING_KEY = "_pending_question"
+_QUESTION_KEY = "question"
+_REFUSED_KEY = "_refused"
+_PENDING_BOX_KEY = "_refill_question"
 _FILTER_KEYS = ("filter_dates", "filter_author", "filter_docs")
 EARLIEST_DATE = date(1990, 1, 1)
 
@@ -65,7 +68,7 @@ def sidebar(client: ApiClient, health: Health | None) -> dict:
             generator = modes[st.radio("Answer mode", list(modes), index=default)]
         if health:
             st.caption(f"{health.documents} publications, {health.chunks} passages indexed.")
-    filters = render.to_filters(dates if isinstance(dates, tuple) else (dates,), author, doc_ids)
+    filters = forms.to_filters(dates if isinstance(dates, tuple) else (dates,), author, doc_ids)
     return {"filters": filters, "k": k, "generator": generator}
 
 
@@ -98,10 +101,11 @@ def passage_card(
 def _card_label(group: render.SourceGroup, passage: SearchResult) -> str:
     markers = "".join(f"[{m}]" for m in group.markers)
     where = f", {render.page_label(passage.page, passage.page_end)}" if passage.page else ""
+    title = render.md_escape(passage.title)  # labels are Markdown: the title stays text
     if len(group.citations) == 1:  # lead with what it quotes: several may share a title
-        quote = render.shorten(group.citations[0].quote, 70)
-        return f"{markers} “{quote}” — {passage.title}{where}"
-    return f"{markers} {passage.title}{where} — {len(group.spans())} cited sentences"
+        quote = render.md_escape(render.shorten(group.citations[0].quote, 70))
+        return f"{markers} “{quote}” — {title}{where}"
+    return f"{markers} {title}{where} — {len(group.spans())} cited sentences"
 
 
 def citation_card(client: ApiClient, turn: int, group: render.SourceGroup) -> None:
@@ -153,13 +157,15 @@ def citation_card(client: ApiClient, turn: int, group: render.SourceGroup) -> No
         body,
         anchor=render.card_anchor(turn, group),
         expanded=True,
-        viewer=render.viewer_link(first.doc_id, first.char_start, first.char_end),
+        viewer=render.viewer_link(
+            first.doc_id, first.char_start, first.char_end, [(s.start, s.end) for s in spans]
+        ),
     )
 
 
 def filter_hint(filters: Filters | None, docs: list[DocumentInfo], turn: int) -> None:
     """Say which filter leaves no publication, and offer to clear the filters."""
-    culprits = render.excluding_filters(filters, docs)
+    culprits = forms.excluding_filters(filters, docs)
     if culprits is None:
         return
     st.warning(
@@ -192,7 +198,9 @@ def show_answer(
                 render.closest_label(p),
                 p,
                 body,
-                viewer=render.viewer_link(p.doc_id, p.char_start, p.char_end),
+                viewer=render.viewer_link(
+                    p.doc_id, p.char_start + lo, p.char_start + (hi or len(p.text))
+                ),
             )
         return
     groups = render.group_citations(response.citations, response.passages)
@@ -204,7 +212,7 @@ def show_answer(
             "their cited passage does not support them."
         )
     if response.rewritten_query:
-        st.caption(f"Searched for: {response.rewritten_query}")
+        st.caption(f"Searched for: {render.md_escape(response.rewritten_query)}")
     for group in groups:
         citation_card(client, turn, group)
 
@@ -215,7 +223,7 @@ def ask(
     """Stream one answer into the page and remember the turn when it completes."""
     with st.chat_message("user"):
         st.markdown(render.answer_markdown(question))
-    history = render.history_messages(
+    history = forms.history_messages(
         [(t.question, t.response.answer or render.ABSTAIN_MESSAGE) for t in turns]
     )
     with st.chat_message("assistant"):
@@ -230,23 +238,40 @@ def ask(
                     text += value
                     slot.markdown(render.answer_markdown(text) + " ▌")
         except (ApiUnavailable, ApiError) as exc:
-            slot.error(str(exc))
-            if isinstance(exc, ApiError) and exc.status is not None and exc.status < 500:
-                st.caption("Your question, to edit and ask again:")
-                st.code(question, language=None, wrap_lines=True)
+            if messages.keeps_question(exc):  # refused: back into the box, banner above it
+                refuse(question, messages.banner(exc), error=True)
+            slot.error(messages.banner(exc))
             return
         if response is not None:
             filters = options.get("filters")
             show_answer(client, response, slot, turn=len(turns), filters=filters)
             turns.append(state.Turn(question, response, filters))
             state.save_turns(chat, turns)
+            conversations.answer_tools(chat, len(turns) - 1, response)
 
 
-def refuse(question: str, reason: str) -> None:
-    """A question not sent: say why, and keep what was typed (unless it was blank)."""
-    st.warning(reason)
+def refuse(question: str, reason: str, *, error: bool = False) -> None:
+    """A question not sent (or refused): say why on the next run, with what was typed put
+    back into the box (unless it was blank)."""
+    st.session_state[_REFUSED_KEY] = (reason, error)
     if question.strip():
-        st.code(question, language=None, wrap_lines=True)
+        st.session_state[_PENDING_BOX_KEY] = question
+    st.rerun()
+
+
+def _restore_box() -> tuple[str, bool] | None:
+    """Before the box is drawn: refill it with a refused question; (reason, is it the
+    API's refusal) if one was refused."""
+    if _PENDING_BOX_KEY in st.session_state:
+        st.session_state[_QUESTION_KEY] = st.session_state.pop(_PENDING_BOX_KEY)
+    return st.session_state.pop(_REFUSED_KEY, None)
+
+
+def question_limit(health: Health | None) -> int:
+    """The API's limit on a question (from /health), else this install's setting."""
+    if health is not None and health.max_question_chars:
+        return health.max_question_chars
+    return get_settings().api.max_query_chars
 
 
 def main() -> None:
@@ -259,7 +284,7 @@ def main() -> None:
     if state.TURNS_KEY not in st.session_state:  # a new session, perhaps a reload
         st.session_state[state.TURNS_KEY] = state.load_turns(chat)
     turns: list[state.Turn] = st.session_state[state.TURNS_KEY]
-    limit = get_settings().api.max_query_chars
+    limit = question_limit(health)
 
     st.title("Ask The Work Foundation's publications")
     st.caption(
@@ -274,17 +299,24 @@ def main() -> None:
             st.markdown(render.answer_markdown(turn.question))
         with st.chat_message("assistant"):
             show_answer(client, turn.response, turn=i, filters=turn.filters)
+            conversations.answer_tools(chat, i, turn.response)  # copy, rate
 
-    typed = st.chat_input("Ask about cities, innovation, skills…", max_chars=limit)
+    refused = _restore_box()
+    if refused:
+        (st.error if refused[1] else st.warning)(refused[0])
+    typed = st.chat_input(  # shows "n/limit" as the reader types, and stops at the limit
+        "Ask about cities, innovation, skills…", max_chars=limit, key=_QUESTION_KEY
+    )
     question = typed if isinstance(typed, str) else st.session_state.pop(_PENDING_KEY, None)
-    if question is not None and (reason := render.check_question(question, limit)):
+    if question is not None and (reason := forms.check_question(question, limit)):
         refuse(question, reason)
     elif question:
         ask(client, question, turns, options, chat)
-    elif not turns:
+    elif not turns and not refused:
         st.markdown("**Try one of these:**")
-        for example in render.EXAMPLE_QUESTIONS:
+        for example in forms.EXAMPLE_QUESTIONS:
             st.button(example, on_click=_ask_example, args=(example,))
+    conversations.sidebar_list(chat)  # last, so the one just asked is listed too
 
 
 main()

@@ -251,6 +251,27 @@ class ApiClient:
             raise ApiError(None, "The API's re-index summary was not a JSON object.")
         return data
 
+    def page_image(
+        self,
+        doc_id: str,
+        page: int,
+        start: int | None = None,
+        end: int | None = None,
+        width: int = 1000,
+    ) -> bytes:
+        """A PDF page as PNG, the cited span ``[start, end)`` highlighted on it."""
+        params: dict[str, int] = {"width": width}
+        if start is not None and end is not None:
+            params.update(start=start, end=end)
+        path = f"/documents/{quote(doc_id, safe='')}/pages/{page}/image"
+        try:
+            response = self._http.get(path, params=params)
+        except httpx.TransportError as exc:
+            raise self._unavailable(exc) from exc
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, _detail(response))
+        return response.content
+
     def file_url(self, doc_id: str) -> str:
         """Where a browser can open the original file (the API serves it)."""
         return f"{self.base_url}/documents/{quote(doc_id, safe='')}/file"

@@ -1,7 +1,10 @@
 """Pure formatting for the chat page: no Streamlit, no HTTP, easy to test.
 
 Everything that ends up in ``st.markdown(..., unsafe_allow_html=True)`` is built
-here from ``html.escape``d text, so a publication cannot inject markup.
+here from ``html.escape``d text, so a publication cannot inject markup; text from a
+document shown anywhere Streamlit reads Markdown (labels, captions, titles, the
+answer) goes through :func:`md_escape`, so it cannot plant a link or an image that
+the reader's browser would fetch. Only our own ``[n]`` markers stay live.
 """
 
 from __future__ import annotations
@@ -10,34 +13,40 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from urllib.parse import urlencode
 
-from rag.schemas import (
-    MAX_MESSAGE_CHARS,
-    ChatMessage,
-    Citation,
-    DocumentInfo,
-    Filters,
-    SearchResult,
-)
+from rag.schemas import Citation, SearchResult
 
 ABSTAIN_MESSAGE = "The indexed publications do not answer this."
-BLANK_QUESTION = "Type a question first: an empty or blank one cannot be searched."
 _MARKER = re.compile(r"\[(\d+)\]")
+_MD_PUNCT = re.compile(r"([\\`*_{}\[\]()<>!#|~$])")
+_MD_MARKER = re.compile(r"\\\[(\d+)\\\](?![:\\])")
+_MD_LINE_START = re.compile(r"(?m)^([ \t]*(?:\d+(?=[.)]))?)([-+=.)])")
+_MD_WWW = re.compile(r"\b(www)\.", re.IGNORECASE)
 
-EXAMPLE_QUESTIONS = (
-    "Which cities are high-tech innovators?",
-    "What did Bristol get in the City Deals?",
-    "Why do some cities attract more knowledge-intensive jobs than others?",
-    "What skills gaps do UK cities face?",
-)
+
+def md_escape(text: str) -> str:
+    """``text`` for anywhere Streamlit reads Markdown, shown as typed: no link, image,
+    HTML, emphasis, heading, list, table, colour or LaTeX comes out of it. Bare
+    ``[n]`` markers stay as they are (a citation's number, not a link).
+
+    Backslash escapes stop Markdown's own syntax; web and e-mail addresses get an
+    invisible word joiner (U+2060), which GFM's address linking does not cross."""
+    out = _MD_PUNCT.sub(r"\\\1", text)
+    out = _MD_MARKER.sub(r"[\1]", out)  # "[3]" stays; "[3]:" (a link definition) does not
+    # GFM links bare addresses after parsing, where escapes are gone: a word joiner
+    # (invisible) keeps "http://", "www." and "name@host" from being recognised.
+    out = out.replace("://", ":\u2060//").replace("@", "@\u2060")
+    out = _MD_WWW.sub("\\1\u2060.", out)
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), out)
 
 
 def _html_text(text: str) -> str:
     """Escape for HTML inside a markdown HTML block: no blank lines, no LaTeX ``$``."""
     escaped = html.escape(text).replace("$", "&#36;")
-    return escaped.replace("\r\n", "\n").replace("\n", "<br>")
+    # Every line ending (a lone CR is one too) becomes <br>: a blank line would end the
+    # HTML block and let the rest be read as Markdown.
+    return escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 
 def highlight(
@@ -183,13 +192,56 @@ def answer_html(text: str, links: dict[int, tuple[str, str]]) -> str:
             f"{match.group(0)}</a>"
         )
 
-    escaped = html.escape(text, quote=False).replace("$", "\\$")
-    return _MARKER.sub(link, escaped)
+    return _MARKER.sub(link, md_escape(html.escape(text, quote=False)))
 
 
-def viewer_link(doc_id: str, start: int, end: int) -> str:
-    """The UI's source viewer (``pages/2_Source.py``) at a cited span."""
-    return "Source?" + urlencode({"doc": doc_id, "start": start, "end": end})
+def viewer_link(doc_id: str, start: int, end: int, also: Sequence[tuple[int, int]] = ()) -> str:
+    """The UI's source viewer (``pages/2_Source.py``) at a cited span, with the other
+    spans of the same card (``also``) to highlight there too."""
+    params: dict[str, str | int] = {"doc": doc_id, "start": start, "end": end}
+    others = [f"{a}-{b}" for a, b in also if (a, b) != (start, end)]
+    if others:
+        params["also"] = ",".join(others[:MAX_VIEWER_SPANS])
+    return "Source?" + urlencode(params)
+
+
+MAX_VIEWER_SPANS = 20
+"""Most extra spans a viewer address carries."""
+
+
+def parse_spans(also: str, length: int) -> list[tuple[int, int]]:
+    """``"12-40,50-90"`` as [(12, 40), (50, 90)], clipped to ``length``; bad parts skipped."""
+    spans = []
+    for part in also.split(",")[:MAX_VIEWER_SPANS]:
+        a, _, b = part.partition("-")
+        if a.isdigit() and b.isdigit() and int(a) < int(b):
+            spans.append((min(int(a), length), min(int(b), length)))
+    return spans
+
+
+_FRAME = """<!doctype html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy"
+ content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<style>
+body {{ font-family: "Source Sans Pro", sans-serif; line-height: 1.6; margin: 0 .75rem;
+  color: #31333f; }}
+mark {{ background: #ffe066; padding: 0 .1em; }}
+mark.current {{ outline: 2px solid #e68a00; }}
+sup {{ color: #6b6b6b; }}
+</style></head><body>{body}<script>
+const first = document.querySelector("mark");
+if (first) {{
+  first.classList.add("current");
+  const top = first.getBoundingClientRect().top + window.scrollY;
+  window.scrollTo(0, Math.max(0, top - window.innerHeight / 3));
+}}
+</script></body></html>"""
+
+
+def document_frame(text: str, spans: Sequence[Span]) -> str:
+    """A whole document as a self-contained HTML page (for ``st.iframe``): escaped, the
+    spans highlighted, scrolled to the first; its policy lets it fetch nothing."""
+    return _FRAME.format(body=highlight_spans(text, 0, spans))
 
 
 def page_of(page_spans: Sequence[Sequence[int]], offset: int) -> tuple[int, int, int] | None:
@@ -258,8 +310,10 @@ def format_authors(authors: list[str]) -> str:
 
 
 def source_line(date_: str | None, authors: list[str], page: str) -> str:
-    """ "2014-03-01 · Jane Doe and John Roe · p. 3", skipping what is missing."""
-    return " · ".join(part for part in (date_ or "", format_authors(authors), page) if part)
+    """ "2014-03-01 · Jane Doe and John Roe · p. 3", skipping what is missing; escaped
+    for a caption."""
+    parts = (date_ or "", format_authors(authors), page)
+    return " · ".join(md_escape(part) for part in parts if part)
 
 
 def file_link(file_url: str, page: int | None, kind: str | None = None) -> str:
@@ -271,8 +325,8 @@ def file_link(file_url: str, page: int | None, kind: str | None = None) -> str:
 
 def closest_label(passage: SearchResult) -> str:
     """ "Title (2011-12-07), p. 3" for a closest passage of an abstention."""
-    when = f" ({passage.date})" if passage.date else ""
-    return f"{passage.title}{when}, {page_label(passage.page, passage.page_end)}"
+    when = f" ({md_escape(passage.date)})" if passage.date else ""
+    return f"{md_escape(passage.title)}{when}, {page_label(passage.page, passage.page_end)}"
 
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
@@ -296,111 +350,34 @@ def best_sentence(text: str, question: str) -> tuple[int, int]:
     return span
 
 
-def check_question(question: str, limit: int) -> str | None:
-    """Why ``question`` should not be sent (blank, too long), or None when it is fine."""
-    if not question.strip():
-        return BLANK_QUESTION
-    if len(question) > limit:
-        return (
-            f"Your question is {len(question):,} characters; the limit is {limit:,}. "
-            "Shorten it and ask again (it is kept below to copy)."
-        )
-    return None
-
-
-def _matches(doc: DocumentInfo, filters: Filters, name: str) -> bool:
-    if name == "date_from":
-        return bool(doc.date) and (doc.date or "") >= (filters.date_from or "")
-    if name == "date_to":
-        return bool(doc.date) and (doc.date or "")[:10] <= (filters.date_to or "")
-    if name == "author":
-        needle = (filters.author or "").casefold()
-        return any(needle in a.casefold() for a in doc.authors)
-    if name == "doc_ids":
-        return doc.doc_id in (filters.doc_ids or [])
-    if name == "kind":
-        return doc.kind == filters.kind
-    return True
-
-
-_FILTER_NAMES = {
-    "date_from": "the start date",
-    "date_to": "the end date",
-    "author": "the author",
-    "doc_ids": "the chosen publications",
-    "kind": "the format",
-}
-
-
-def excluding_filters(filters: Filters | None, docs: list[DocumentInfo]) -> list[str] | None:
-    """When ``filters`` leave none of ``docs``, the filters that do it (each alone if
-    one suffices, else all that are set, as readable names); None when some pass."""
-    if filters is None or filters.is_empty() or not docs:
-        return None
-    active = [n for n in _FILTER_NAMES if getattr(filters, n)]
-    if any(all(_matches(d, filters, n) for n in active) for d in docs):
-        return None
-    alone = [n for n in active if not any(_matches(d, filters, n) for d in docs)]
-    return [_FILTER_NAMES[n] for n in (alone or active)]
-
-
 def answer_markdown(text: str) -> str:
-    """Answer text for ``st.markdown``: markers [1] stay, ``$`` is not read as LaTeX."""
-    return text.replace("$", "\\$")
-
-
-def to_filters(
-    dates: tuple[date, ...] | list[date] | None,
-    author: str,
-    doc_ids: list[str],
-) -> Filters | None:
-    """Sidebar values as Filters, or None when nothing restricts the search."""
-    dates = tuple(dates or ())
-    filters = Filters(
-        date_from=dates[0].isoformat() if len(dates) >= 1 else None,
-        date_to=dates[1].isoformat() if len(dates) >= 2 else None,
-        author=author.strip() or None,
-        doc_ids=list(doc_ids) or None,
-        kind=None,
-    )
-    return None if filters.is_empty() else filters
-
-
-def history_messages(turns: list[tuple[str, str]]) -> list[ChatMessage]:
-    """Previous (question, answer text) turns as the ``history`` the API expects; a long
-    earlier answer is cut to the API's per-message cap so the next question still goes."""
-    messages: list[ChatMessage] = []
-    for question, answer in turns:
-        messages.append(ChatMessage(role="user", content=question[:MAX_MESSAGE_CHARS]))
-        messages.append(ChatMessage(role="assistant", content=answer[:MAX_MESSAGE_CHARS]))
-    return messages
+    """Text for ``st.markdown`` (a question, an answer as it streams in): escaped by
+    :func:`md_escape`, so markers [1] stay and nothing else is read as Markdown."""
+    return md_escape(text)
 
 
 __all__ = [
     "ABSTAIN_MESSAGE",
-    "EXAMPLE_QUESTIONS",
-    "BLANK_QUESTION",
     "SourceGroup",
     "Span",
     "answer_html",
     "answer_markdown",
     "best_sentence",
     "card_anchor",
-    "check_question",
     "closest_label",
-    "excluding_filters",
     "file_link",
     "find_passage",
     "format_authors",
     "group_citations",
     "highlight",
     "highlight_spans",
-    "history_messages",
     "marker_links",
+    "md_escape",
     "page_of",
     "page_label",
     "source_line",
-    "to_filters",
     "viewer_link",
+    "document_frame",
+    "parse_spans",
     "window",
 ]

@@ -7,8 +7,8 @@ when one is there.
 
 from __future__ import annotations
 
-import json
-import re
+import logging
+import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
@@ -19,7 +19,10 @@ from pydantic import ValidationError
 
 from rag.schemas import AnswerResponse, DocumentInfo, Filters, Health
 from rag.settings import get_settings
+from ui import chats
 from ui.client import ApiClient, ApiError, ApiUnavailable
+
+log = logging.getLogger(__name__)
 
 CLIENT_KEY = "api_client"
 TURNS_KEY = "turns"
@@ -71,7 +74,9 @@ def check_health(client: ApiClient) -> tuple[Health | None, str | None]:
     except ApiUnavailable as exc:
         return None, str(exc)
     except ApiError as exc:
-        return None, f"The assistant's API at {client.base_url} is not ready: {exc.detail}"
+        from ui.messages import banner  # what to do, never the API's header talk
+
+        return None, banner(exc)
 
 
 def document_index(client: ApiClient, page_size: int = 100) -> list[DocumentInfo]:
@@ -108,13 +113,19 @@ def document_text(client: ApiClient, doc_id: str) -> str | None:
 
 
 # -- conversations that survive a reload ------------------------------------------------
-# The chat's id is in the page address (?chat=...), so a reload finds the same file.
+# The chat's id is in the page address (?chat=...), so a reload finds the same
+# conversation in the UI's SQLite file (ui.chats).
 
-_CHAT_ID = re.compile(r"^[0-9a-f]{32}$")
+_CHAT_ID = chats.CHAT_ID
 
 
 def _chats_dir() -> Path:
-    return get_settings().data_dir / "ui" / "chats"
+    """The folder of the UI's conversation store (tests point it elsewhere)."""
+    return chats.default_path(get_settings().data_dir).parent
+
+
+def chat_store() -> chats.ChatStore:
+    return chats.ChatStore(_chats_dir() / chats.FILENAME)
 
 
 def chat_id(new: bool = False) -> str:
@@ -126,38 +137,96 @@ def chat_id(new: bool = False) -> str:
     return current
 
 
+def open_chat(chat: str) -> None:
+    """Switch the page to a saved conversation (a button's ``on_click``)."""
+    st.query_params[CHAT_PARAM] = chat
+    st.session_state[TURNS_KEY] = load_turns(chat)
+
+
 def load_turns(chat: str) -> list[Turn]:
-    """The saved turns of ``chat``; [] when none are saved or the file is unreadable."""
-    path = _chats_dir() / f"{chat}.json"
+    """The saved turns of ``chat``; [] when none are saved or the store is unreadable."""
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
         return [
             Turn(
-                r["question"],
-                AnswerResponse.model_validate(r["response"]),
-                Filters.model_validate(r["filters"]) if r.get("filters") else None,
+                t.question,
+                AnswerResponse.model_validate(t.response),
+                Filters.model_validate(t.filters) if t.filters else None,
             )
-            for r in rows
+            for t in chat_store().turns(chat)
         ]
-    except (OSError, ValueError, KeyError, TypeError, ValidationError):
+    except (OSError, sqlite3.Error, ValueError, ValidationError) as exc:
+        log.warning("could not read conversation %s: %s", chat, exc)
         return []
 
 
 def save_turns(chat: str, turns: list[Turn]) -> None:
-    """Keep ``turns`` for a reload; a failure to write only costs that."""
+    """Keep ``turns`` for a reload; a failure to write only costs that (and is logged)."""
     rows = [
-        {
-            "question": t.question,
-            "response": t.response.model_dump(mode="json"),
-            "filters": t.filters.model_dump(mode="json") if t.filters else None,
-        }
+        (
+            t.question,
+            t.response.model_dump(mode="json"),
+            t.filters.model_dump(mode="json") if t.filters else None,
+        )
         for t in turns
     ]
-    folder = _chats_dir()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f"{chat}.json.tmp"
-        tmp.write_text(json.dumps(rows), encoding="utf-8")
-        tmp.replace(folder / f"{chat}.json")
-    except OSError:
-        pass
+        chat_store().append_turns(chat, rows)
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("could not save conversation %s: %s", chat, exc)
+
+
+# -- the write key -----------------------------------------------------------------------
+# `make run` gives the UI its local key (RAG_UI__API_KEY): used without asking. Where the
+# operator set their own RAG_API__API_KEY the UI is not given it, and asks once a session.
+
+_SESSION_KEY = "_write_key"
+
+
+def configured_key() -> str | None:
+    return get_settings().ui.api_key or None
+
+
+def write_key() -> str | None:
+    """The key for adding, deleting and re-indexing: the configured one, else the one
+    typed in this session; None when neither."""
+    return configured_key() or st.session_state.get(_SESSION_KEY) or None
+
+
+def remember_key(key: str) -> None:
+    st.session_state[_SESSION_KEY] = key.strip() or None
+
+
+def forget_key() -> None:
+    st.session_state.pop(_SESSION_KEY, None)
+
+
+KEY_REFUSED = (
+    "The library key was not accepted, so nothing was changed. Check it with whoever runs "
+    "the assistant and enter it again."
+)
+KEY_STALE = (
+    "The assistant did not accept this page's library key, so nothing was changed: the "
+    "server was probably restarted with another one. Restart both with `make run`."
+)
+KEY_MISSING = "Enter the library key above to add, delete or re-index publications."
+WRITES_OFF = (
+    "This assistant was started without a library key, so publications cannot be added, "
+    "deleted or re-indexed from here. Start it with `make run` (which sets one up), or ask "
+    "whoever runs it to set one."
+)
+
+
+def write_problem(exc: ApiError | ApiUnavailable) -> str:
+    """A sentence for a refused or failed change to the library (never header talk)."""
+    if isinstance(exc, ApiError) and exc.status == 403:
+        return WRITES_OFF
+    if isinstance(exc, ApiError) and exc.status == 401:
+        if configured_key():
+            return KEY_STALE
+        if write_key() is None:
+            return KEY_MISSING
+        forget_key()  # ask again
+        return KEY_REFUSED
+    from ui.messages import banner
+
+    return banner(exc)

@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException
 from rag import __version__
 from rag.api import protocol
 from rag.api.deps import ReadAccess
+from rag.api.docs import offline_app
 from rag.api.models import ErrorDetail
 from rag.api.routes import ask, chat, documents, health, search, upload
 from rag.errors import RagError, public_message
@@ -128,7 +129,8 @@ def create_app(
             log.info("models loaded; ready")
         yield
 
-    app = FastAPI(
+    # /docs and /redoc from local files (rag.api.docs): FastAPI's own load from a CDN.
+    app = offline_app(
         lifespan=lifespan,
         # Every body is refused past this before it is read (Content-Length first, else
         # when the bytes pass it); the upload routes have their own, larger limit.

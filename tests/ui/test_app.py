@@ -399,7 +399,7 @@ def test_upload_shows_each_files_outcome(api: FakeApi) -> None:
 def test_upload_with_a_wrong_key_shows_the_api_error(api: FakeApi) -> None:
     at = _upload(_publications(api), "wrong")
     assert not at.exception
-    assert [e.value for e in at.error] == ["A valid X-API-Key header is required."]
+    assert [e.value for e in at.error] == [state.KEY_REFUSED]  # no header talk
 
 
 def test_launch_command_runs_this_app_headless() -> None:
@@ -463,7 +463,8 @@ def test_source_viewer_shows_the_quote_in_the_document(api: FakeApi) -> None:
     assert not at.exception
     assert at.title[0].value == DOC["title"]
     text = _markdown(at)
-    assert "<mark>The includ</mark>" in text
+    (frame,) = at.get("iframe")  # the whole document, scrolled to the highlight
+    assert "<mark>The includ</mark>" in frame.proto.srcdoc
     assert "(http://api.test/documents/streets-ahead/file)" in text  # no pages: no #page
 
 
@@ -499,8 +500,10 @@ def test_a_refused_question_stays_on_the_page(api: FakeApi) -> None:
     at = AppTest.from_file(APP, default_timeout=30)
     at.session_state[CLIENT_KEY] = ApiClient("http://api.test", 5, httpx.MockTransport(refusing))
     at.run().chat_input[0].set_value("which cities are high-tech innovators?").run()
-    assert [e.value for e in at.error] == ["The question is too long."]
-    assert at.code[0].value == "which cities are high-tech innovators?"
+    assert [e.value for e in at.error] == [
+        "The question is too long. Edit the question and ask again: it is kept in the box."
+    ]
+    assert at.chat_input[0].value == "which cities are high-tech innovators?"
 
 
 def test_closest_passages_are_labelled_with_title_date_and_page(api: FakeApi) -> None:
@@ -534,7 +537,7 @@ def test_a_reload_keeps_the_conversation(api: FakeApi, chats: Path) -> None:
     at.chat_input[0].set_value("which cities are high-tech innovators?").run()
     chat = at.query_params["chat"]
     chat = chat[0] if isinstance(chat, list) else chat
-    assert (chats / f"{chat}.json").is_file()
+    assert (chats / "chats.sqlite3").is_file()
     reloaded = _app(api)
     reloaded.query_params["chat"] = chat
     reloaded.run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from rag.schemas import AnswerSpan, Citation, DocumentInfo, Filters, SearchResult
-from ui import render
+from ui import forms, render
 
 
 def _passage(chunk_id: str, start: int, end: int, doc_id: str = "d") -> SearchResult:
@@ -92,18 +92,18 @@ def test_labels() -> None:
 
 
 def test_to_filters() -> None:
-    assert render.to_filters((), "  ", []) is None
-    f = render.to_filters((date(2010, 1, 1), date(2012, 12, 31)), " Crowley ", ["d"])
+    assert forms.to_filters((), "  ", []) is None
+    f = forms.to_filters((date(2010, 1, 1), date(2012, 12, 31)), " Crowley ", ["d"])
     assert f is not None
     assert (f.date_from, f.date_to, f.author, f.doc_ids) == (
         "2010-01-01", "2012-12-31", "Crowley", ["d"],
     )  # fmt: skip
-    half = render.to_filters((date(2010, 1, 1),), "", [])
+    half = forms.to_filters((date(2010, 1, 1),), "", [])
     assert half is not None and half.date_to is None
 
 
 def test_history_messages_alternate_roles() -> None:
-    messages = render.history_messages([("q1", "a1 [1]"), ("q2", "a2")])
+    messages = forms.history_messages([("q1", "a1 [1]"), ("q2", "a2")])
     assert [(m.role, m.content) for m in messages] == [
         ("user", "q1"), ("assistant", "a1 [1]"), ("user", "q2"), ("assistant", "a2"),
     ]  # fmt: skip
@@ -179,9 +179,9 @@ def test_highlight_spans_clips_overlaps_and_spans_outside() -> None:
 
 
 def test_check_question() -> None:
-    assert render.check_question("  \n ", 10) == render.BLANK_QUESTION
-    assert "12 characters; the limit is 10" in (render.check_question("x" * 12, 10) or "")
-    assert render.check_question("cities?", 10) is None
+    assert forms.check_question("  \n ", 10) == forms.BLANK_QUESTION
+    assert "12 characters; the limit is 10" in (forms.check_question("x" * 12, 10) or "")
+    assert forms.check_question("cities?", 10) is None
 
 
 def _doc(doc_id: str, date_: str | None, authors: list[str]) -> DocumentInfo:
@@ -193,13 +193,13 @@ def _doc(doc_id: str, date_: str | None, authors: list[str]) -> DocumentInfo:
 
 def test_excluding_filters_names_the_filter_that_leaves_nothing() -> None:
     docs = [_doc("a", "2011-12-07", ["Lizzie Crowley"]), _doc("b", "2014-01-01", ["Neil Lee"])]
-    assert render.excluding_filters(Filters(author="crowley"), docs) is None
-    assert render.excluding_filters(Filters(author="Smith"), docs) == ["the author"]
-    assert render.excluding_filters(Filters(date_from="2020-01-01"), docs) == ["the start date"]
+    assert forms.excluding_filters(Filters(author="crowley"), docs) is None
+    assert forms.excluding_filters(Filters(author="Smith"), docs) == ["the author"]
+    assert forms.excluding_filters(Filters(date_from="2020-01-01"), docs) == ["the start date"]
     # Each passes something alone, together nothing: both are named.
     both = Filters(author="Lee", date_to="2012-01-01")
-    assert render.excluding_filters(both, docs) == ["the end date", "the author"]
-    assert render.excluding_filters(None, docs) is None
+    assert forms.excluding_filters(both, docs) == ["the end date", "the author"]
+    assert forms.excluding_filters(None, docs) is None
 
 
 def test_page_of_and_viewer_link() -> None:
@@ -219,6 +219,6 @@ def test_history_fits_the_apis_message_cap() -> None:
     from rag.schemas import MAX_MESSAGE_CHARS
 
     long_answer = "word " * MAX_MESSAGE_CHARS
-    messages = render.history_messages([("which cities?", long_answer)])
+    messages = forms.history_messages([("which cities?", long_answer)])
     assert [m.role for m in messages] == ["user", "assistant"]
     assert len(messages[1].content) == MAX_MESSAGE_CHARS

@@ -1,4 +1,5 @@
-"""The publications in the index: list, read, download the original, delete."""
+"""The publications in the index: list, read, download the original, see a PDF page
+with the cited text highlighted, delete."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, Response
 
+from ingest.page_image import render_page
 from rag.api.deps import FileLock, ReadAccess, ServiceDep, WriteAccess
 from rag.api.models import document_info
-from rag.errors import NotFound
+from rag.errors import InvalidRequest, NotFound
 from rag.schemas import DocumentDetail, DocumentInfo, DocumentPage
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -54,12 +57,7 @@ def get_document_file(doc_id: str, service: ServiceDep) -> FileResponse:
     """The original file the publication was ingested from: shown in the browser for PDFs
     (append ``#page=N`` to open at a page) and plain text, downloaded for HTML."""
     row = service.snapshot().document(doc_id)
-    path = Path(row.path)
-    if not path.is_file():
-        raise NotFound(
-            f"The file of {doc_id!r} ({row.source}) is no longer on disk; "
-            "re-ingest it or run POST /reindex."
-        )
+    path = _on_disk(doc_id, Path(row.path), row.source)
     media_type = _INLINE_TYPES.get(row.kind)
     return FileResponse(
         path,
@@ -67,6 +65,51 @@ def get_document_file(doc_id: str, service: ServiceDep) -> FileResponse:
         media_type=media_type,
         content_disposition_type="inline" if media_type else "attachment",
         headers={"X-Content-Type-Options": "nosniff"},
+    )
+
+
+def _on_disk(doc_id: str, path: Path, source: str) -> Path:
+    if not path.is_file():
+        raise NotFound(
+            f"The file of {doc_id!r} ({source}) is no longer on disk; "
+            "re-ingest it or run POST /reindex."
+        )
+    return path
+
+
+@router.get(
+    "/{doc_id}/pages/{page}/image",
+    response_class=Response,
+    dependencies=[ReadAccess],
+    responses={200: {"content": {"image/png": {}}, "description": "The rendered page."}},
+)
+def get_page_image(
+    doc_id: str,
+    service: ServiceDep,
+    page: Annotated[int, PathParam(ge=1, le=100_000)],
+    start: Annotated[int | None, Query(ge=0, description="Cited span, document offsets.")] = None,
+    end: Annotated[int | None, Query(ge=0)] = None,
+    width: Annotated[int, Query(ge=200, le=2000, description="Width in pixels.")] = 1000,
+) -> Response:
+    """A PDF page rendered as PNG, with the part of the cited span ``[start, end)``
+    that lies on this page highlighted. ``X-Highlight-Boxes`` says how many line boxes
+    were drawn (0 when the span is not on the page or cannot be found there)."""
+    snap = service.snapshot()
+    row = snap.document(doc_id)
+    if row.kind != "pdf":
+        raise InvalidRequest("doc_id", f"{doc_id!r} is not a PDF; only PDFs have page images.")
+    path = _on_disk(doc_id, Path(row.path), row.source)
+    quote = None
+    if start is not None and end is not None and end > start:
+        spans = {p.page: (p.start, p.end) for p in snap.document_pages(doc_id)}
+        lo, hi = spans.get(page, (0, 0))
+        if max(start, lo) < min(end, hi):
+            quote = snap.document_text(doc_id)[max(start, lo) : min(end, hi)]
+    image = render_page(path, page, quote, width)
+    return Response(
+        image.png,
+        media_type="image/png",
+        headers={"X-Highlight-Boxes": str(len(image.boxes)), "X-Content-Type-Options": "nosniff"},
     )
 
 

@@ -20,6 +20,7 @@ def health(service: ServiceDep, settings: SettingsDep) -> Health:
         "generator": generator,
         "generators": ["extractive", "openai"] if generator == "openai" else ["extractive"],
         "reader": settings.answer.reader,
+        "max_question_chars": settings.api.max_query_chars,
     }
     try:
         snap = service.snapshot()
