@@ -1,5 +1,10 @@
-"""Shared fixtures for the core tests: hash-embedder settings, a copied seed corpus,
-and one seed-corpus index built once per session for the read-only tests."""
+"""Fixtures shared by the whole suite: hash-embedder settings, the one copier of the seed
+corpus, one seed-corpus index built once per session for the read-only tests, and an
+autouse fixture that keeps every test's data folder in a temporary directory.
+
+Folders below add their own (``tests/rag/conftest.py``: the OpenAI-compatible stub;
+``tests/rag/api/conftest.py``: a fake answerer and API clients; ``tests/ingest/conftest.py``:
+builders of hostile inputs)."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ import pytest
 from rag.service import Service
 from rag.settings import Settings, get_settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SEED_CORPUS = ROOT / "corpus"
 
 
@@ -34,7 +39,20 @@ def make_settings() -> Callable[..., Settings]:
     return hash_settings
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
+def isolated_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """``RAG_DATA_DIR`` points at a fresh temporary folder, so nothing a test builds from the
+    environment (``Settings()``, the CLI, a child process given ``os.environ``) writes into
+    the checkout's ``data/``. A test that sets its own (``Settings(data_dir=...)``,
+    ``monkeypatch.setenv``/``delenv``, an explicit env for a child) wins."""
+    folder = tmp_path_factory.mktemp("rag-data")
+    monkeypatch.setenv("RAG_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
 def seed_copier() -> Callable[[Path], Path]:
     """``seed_copier(dest)``: copy the seed .txt and .meta.json files into ``dest``."""
     return copy_seeds

@@ -54,6 +54,7 @@ def test_data_and_corpus_default_to_the_working_directory(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RAG_DATA_DIR", raising=False)  # set by the root conftest's autouse fixture
     s = Settings()
     assert (s.data_dir, s.corpus_dir) == (tmp_path / "data", tmp_path / "corpus")
     assert s.resolved_index_dir == tmp_path / "data" / "index"

@@ -1,14 +1,14 @@
-"""A real index of the bundled corpus (hash embedder) and a scripted OpenAI-compatible stub.
+"""For the tests of ``rag``: a real index of the bundled corpus (hash embedder, copied with
+the root conftest's ``seed_copier``) and a scripted OpenAI-compatible stub.
 
 The stub module is loaded by path: tests run with ``--import-mode=importlib`` and
-``tests`` is not a package, so ``import tests.answer.openai_stub`` would depend on
+``tests`` is not a package, so ``import tests.rag.openai_stub`` would depend on
 the working directory.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import socket
 import sys
 from collections.abc import Callable, Iterator
@@ -20,7 +20,6 @@ import pytest
 from rag.service import Service
 from rag.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "sk-test-0123"
 
 
@@ -39,13 +38,17 @@ OpenAIStub = _load_stub_module().OpenAIStub
 
 
 @pytest.fixture(scope="session")
-def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def base_settings(
+    tmp_path_factory: pytest.TempPathFactory, seed_copier: Callable[[Path], Path]
+) -> Settings:
     """Settings over an index of corpus/ built once for the session."""
     tmp = tmp_path_factory.mktemp("generate")
-    shutil.copytree(ROOT / "corpus", tmp / "corpus")
+    seed_copier(tmp / "corpus")
     settings = Settings(
-        embedding={"backend": "hash"}, answer={"reader": "lexical"},
-        data_dir=tmp / "data", corpus_dir=tmp / "corpus"
+        embedding={"backend": "hash"},
+        answer={"reader": "lexical"},
+        data_dir=tmp / "data",
+        corpus_dir=tmp / "corpus",
     )
     summary = Service(settings).ingest([settings.corpus_dir])
     assert len(summary.added) == 2 and not summary.failed

@@ -6,7 +6,6 @@ from the retriever it is given, so answers still come from the real index.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from rag.schemas import AnswerResponse, Citation
 from rag.service import Service
 from rag.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "test-key-0123456789"
 
 EXTRA_DOC = """Flexible working and productivity
@@ -38,22 +36,40 @@ class FakeAnswerer:
     containing ``explode-early`` fail before any, to exercise the error paths.
     """
 
-    def ask(self, question: str, *, retriever: Any, history: Any, filters: Any, k: Any,
-            generator: Any) -> AnswerResponse:
+    def ask(
+        self, question: str, *, retriever: Any, history: Any, filters: Any, k: Any, generator: Any
+    ) -> AnswerResponse:
         if "explode-early" in question:
             raise GeneratorError("The generator at http://llm.invalid failed; check it is up.")
         hits = retriever.search(question, k or 3, filters)
         passages = [h.to_result(i + 1) for i, h in enumerate(hits)]
         if not passages:
-            return AnswerResponse(question=question, answer="I could not find this.",
-                                  abstained=True, citations=[], passages=[])
+            return AnswerResponse(
+                question=question,
+                answer="I could not find this.",
+                abstained=True,
+                citations=[],
+                passages=[],
+            )
         top = passages[0]
         sentence = top.text.split(". ")[0]
-        cite = Citation(marker=1, doc_id=top.doc_id, title=top.title, source=top.source,
-                        page=top.page, char_start=top.char_start,
-                        char_end=top.char_start + len(sentence), quote=sentence)
-        return AnswerResponse(question=question, answer=f"{sentence} [1]", abstained=False,
-                              citations=[cite], passages=passages)
+        cite = Citation(
+            marker=1,
+            doc_id=top.doc_id,
+            title=top.title,
+            source=top.source,
+            page=top.page,
+            char_start=top.char_start,
+            char_end=top.char_start + len(sentence),
+            quote=sentence,
+        )
+        return AnswerResponse(
+            question=question,
+            answer=f"{sentence} [1]",
+            abstained=False,
+            citations=[cite],
+            passages=passages,
+        )
 
     def ask_stream(self, question: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
         final = self.ask(question, **kwargs)
@@ -75,12 +91,9 @@ def _make_settings(tmp_path: Path, **api: Any) -> Settings:
 
 
 @pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for f in sorted((ROOT / "corpus").iterdir()):
-        if f.suffix == ".txt" or f.name.endswith(".meta.json"):
-            shutil.copy(f, folder / f.name)
+def corpus(tmp_path: Path, seed_copier: Callable[[Path], Path]) -> Path:
+    """The seed corpus (root conftest) plus one more publication."""
+    folder = seed_copier(tmp_path / "corpus")
     (folder / "flexible-working.txt").write_text(EXTRA_DOC, encoding="utf-8")
     return folder
 

@@ -1,7 +1,7 @@
 """POST /v1/chat/completions and GET /v1/models: the OpenAI protocol over the answerer.
 
 These use the fake answerer of conftest.py (its answers come from the real index);
-tests/api/test_openai_sdk.py drives a real ``rag serve`` with the official client.
+tests/rag/api/test_openai_sdk.py drives a real ``rag serve`` with the official client.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from rag.service import Service
 from rag.settings import Settings
 from rag.wait import wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 READ_KEY = "sdk-read-key-0123456789"
 MODEL = "workfoundation-rag"
 QUESTION = "which cities are high-tech innovators?"

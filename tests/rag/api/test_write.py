@@ -233,7 +233,7 @@ def test_searches_never_fail_during_uploads(client: TestClient, auth: dict) -> N
     assert client.get("/health").json()["documents"] == 6
 
 
-SHARED_PDFS = Path(__file__).resolve().parents[3] / "shared" / "data" / "pdfs"
+SHARED_PDFS = Path(__file__).resolve().parents[4] / "shared" / "data" / "pdfs"
 
 
 @pytest.mark.skipif(

@@ -11,7 +11,7 @@ import pytest
 
 from rag.eval.questions import EvalQuestion, default_path, load_questions
 
-CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "corpus"
 
 BOILERPLATE_MARKERS = ("cookies", "020 7976", "contact us", "media enquiries")
 
@@ -60,7 +60,7 @@ def overlap(q: EvalQuestion) -> float | None:
 def test_default_path_is_bundled_file() -> None:
     assert default_path().is_file()
     assert default_path().resolve() == (
-        Path(__file__).resolve().parents[2] / "rag" / "eval" / "questions.jsonl"
+        Path(__file__).resolve().parents[3] / "rag" / "eval" / "questions.jsonl"
     )
 
 
