@@ -98,13 +98,7 @@ class _Scored:
 
 
 def _score_questions(qs: list[D.Question], scorer: Scorer, desc: str) -> tuple[_Scored, float]:
-    qq, ss, tt, cc = [], [], [], []
-    for q in qs:
-        for i, s in enumerate(q.sentences):
-            qq.append(q.question)
-            ss.append(s)
-            tt.append(q.title)
-            cc.append(q.sentences[i - 1] if i else "")
+    qq, ss, tt, cc = D.sentence_pairs(qs)
     t0 = time.perf_counter()
     scores: list[float] = []
     spans: list[tuple[int, int] | None] = []

@@ -1,7 +1,7 @@
 """Choose the reader's abstention threshold on the SQuAD 2.0 calibration articles.
 
 ``python -m rag.reader.calibrate ../shared/data/squad --model data/reader-model``
-scores every question of the SQuAD 2.0 dev articles at positions 2, 6, 10, ...
+scores every question of the SQuAD 2.0 dev articles at positions 2, 10, 18, ...
 (never those at odd positions, which are evaluation only), takes each question's
 best-sentence probability, and writes into ``reader.json`` the highest cut that
 still answers ``--coverage`` (default 0.90, the product's operating point: at least
@@ -51,10 +51,7 @@ def coverage_threshold(labels: Sequence[int], scores: Sequence[float], coverage:
 
 
 def best_probabilities(reader: object, qs: list[D.Question]) -> list[float]:
-    qq = [q.question for q in qs for _ in q.sentences]
-    ss = [s for q in qs for s in q.sentences]
-    tt = [q.title for q in qs for _ in q.sentences]
-    cc = [c for q in qs for c in ("", *q.sentences[:-1])]
+    qq, ss, tt, cc = D.sentence_pairs(qs)
     readings = reader.read_pairs(qq, ss, tt, cc)  # type: ignore[attr-defined]
     out, k = [], 0
     for q in qs:
@@ -94,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     cfg["threshold"] = round(cut, 4)
     cfg["threshold_from"] = (
         f"the highest cut answering {args.coverage:.0%} of the answerable questions of the "
-        f"SQuAD 2.0 dev articles at positions 2, 6, 10, ... ({len(cal)} questions, "
+        f"SQuAD 2.0 dev articles at positions 2, 10, 18, ... ({len(cal)} questions, "
         f"{labels.count(0)} unanswerable; accuracy there {acc:.4f}, abstaining on "
         f"{float(np.mean(p[~y] < cut)):.2%} of the unanswerable); the accuracy-optimal cut "
         f"there is {best:.4f} (accuracy {float(np.mean((p >= best) == y)):.4f})"

