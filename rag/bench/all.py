@@ -49,6 +49,7 @@ STEPS = (
     Step("noop", ("rag.bench.speed", "noop")),
     Step("latency", ("rag.bench.latency",)),
     Step("load", ("rag.bench.load",)),
+    Step("pace", ("rag.bench.pace", "all")),
 )
 
 

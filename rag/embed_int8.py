@@ -1,0 +1,210 @@
+"""all-MiniLM-L6-v2 in int8 on ONNX Runtime, built locally from the installed weights.
+
+The model is exported to ONNX (torch's TorchScript exporter), its BERT operators fused
+(``onnxruntime.transformers``) and its weights quantized to int8 per channel
+(``onnxruntime.quantization.quantize_dynamic``), once, into the data folder beside a
+record of its sha256 and of what it was built from. Nothing is downloaded. Chosen over
+torch's own dynamic quantization, which was as fast here but far less faithful
+(minimum cosine to float32 0.876 against 0.991; BENCHMARKS.md, "Indexing pace").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+# Bumped whenever the export or quantization recipe changes, so a cached file is rebuilt.
+INT8_RECIPE = 1
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):  # noqa: B023 - f is bound per loop
+            h.update(block)
+    return h.hexdigest()
+
+
+def _export_int8(model_path: Path, dest: Path) -> None:
+    """all-MiniLM-L6-v2's transformer to ONNX (TorchScript exporter), BERT operator fusion
+    (onnxruntime.transformers), then dynamic int8 quantization of the weights, per channel.
+    Everything runs from the local folder: nothing is downloaded."""
+    import torch
+    from onnx import TensorProto
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers import optimizer
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    class Hidden(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            return out.last_hidden_state
+
+    cfg = AutoConfig.from_pretrained(str(model_path), local_files_only=True)
+    net = Hidden(AutoModel.from_pretrained(str(model_path), local_files_only=True)).eval()
+    tok = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
+    sample = tok(["an example", "another example sentence"], padding=True, return_tensors="pt")
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "hidden")}
+    with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
+        raw, fused = Path(tmp) / "model.onnx", Path(tmp) / "model.fused.onnx"
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notices
+            torch.onnx.export(
+                net,
+                tuple(sample[k] for k in _INPUTS),
+                str(raw),
+                input_names=list(_INPUTS),
+                output_names=["hidden"],
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
+            )
+            opt = optimizer.optimize_model(
+                str(raw),
+                model_type="bert",
+                num_heads=int(cfg.num_attention_heads),
+                hidden_size=int(cfg.hidden_size),
+                opt_level=1,
+            )
+            opt.save_model_to_file(str(fused))
+            quantize_dynamic(
+                str(fused),
+                str(dest),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                extra_options={"DefaultTensorType": TensorProto.FLOAT},
+            )
+
+
+class OnnxInt8Embedder:
+    """all-MiniLM-L6-v2 with int8 weights on ONNX Runtime's CPU kernels (VNNI where the CPU
+    has it): the same tokenizer, mean pooling and normalisation as sentence-transformers.
+
+    The int8 model is built from the local weights on first use and kept in
+    ``artifact_dir`` with a ``.json`` record of its sha256 and of what it was built from;
+    a file whose checksum does not match is rebuilt, never loaded.
+    """
+
+    dim = 384
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        name: str,
+        artifact_dir: Path,
+        max_tokens: int = 256,
+        threads: int | None = None,
+        batch_size: int = 32,
+    ) -> None:
+        self.model_path = Path(model_path)
+        self.artifact_dir = Path(artifact_dir)
+        self.max_tokens = max_tokens
+        self.threads = threads
+        self.batch_size = batch_size
+        self.model_id = f"{name}@int8"
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    def source_record(self) -> dict[str, Any]:
+        """What the cached int8 file depends on: the weights' checksum, the recipe, versions."""
+        from importlib.metadata import version
+
+        weights = self.model_path / "model.safetensors"
+        if not weights.exists():
+            raise ModelError(f"{self.model_path}: no model.safetensors to build the int8 model")
+        return {
+            "weights_sha256": _sha256(weights),
+            "recipe": INT8_RECIPE,
+            "onnxruntime": version("onnxruntime"),
+            "torch": version("torch"),  # read without importing it: loading stays light
+        }
+
+    def artifact(self) -> Path:
+        """The int8 ONNX file, built (once) if missing or if its checksum does not match."""
+        source = self.source_record()
+        key = hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()[:16]
+        path = self.artifact_dir / f"minilm-int8-{key}.onnx"
+        record = path.with_suffix(".json")
+        try:
+            meta = json.loads(record.read_text())
+            if meta.get("source") == source and meta.get("sha256") == _sha256(path):
+                return path
+            log.warning("%s does not match its checksum; rebuilding it", path)
+        except (OSError, ValueError):
+            pass
+        self.artifact_dir.mkdir(parents=True, exist_ok=True)
+        log.info("building the int8 model from %s into %s (once)", self.model_path, path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            _export_int8(self.model_path, tmp)
+            meta = {"source": source, "sha256": _sha256(tmp)}
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        tmp_record = record.with_name(f".{record.name}.{os.getpid()}.tmp")
+        tmp_record.write_text(json.dumps(meta, indent=1) + "\n")
+        os.replace(tmp_record, record)
+        return path
+
+    def _load(self) -> tuple[Any, Any]:
+        with self._lock:
+            if self._session is None:
+                import onnxruntime as ort
+                from tokenizers import Tokenizer
+
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads = self.threads or 0
+                opts.inter_op_num_threads = 1
+                opts.log_severity_level = 3
+                self._session = ort.InferenceSession(
+                    str(self.artifact()), opts, providers=["CPUExecutionProvider"]
+                )
+                tok = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
+                tok.enable_truncation(self.max_tokens)
+                tok.enable_padding()
+                self._tokenizer = tok
+        return self._session, self._tokenizer
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        session, tok = self._load()
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Sorted by length, as sentence-transformers does, so a batch pads little.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            enc = tok.encode_batch([texts[i] for i in idx])
+            feed = {
+                "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
+            }
+            hidden = session.run(None, feed)[0]
+            mask = feed["attention_mask"][..., None].astype(np.float32)
+            out[idx] = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out

@@ -1,0 +1,68 @@
+"""The int8 embedder: close to float32 on the real model, built once from the installed
+weights and cached with its checksum; an index built in one precision is never queried
+with vectors of another without a clear message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.pipeline import Ingestor
+from rag.embed import HashEmbedder, make_embedder, precision_of
+from rag.errors import IndexMismatch
+from rag.records import DocMeta, Document
+from rag.settings import EmbeddingSettings, Settings
+
+TEXTS = [
+    "Flexible working\nFirms that let staff choose their hours kept them longer.",
+    "Youth unemployment rose in the North East after 2008.",
+    "Musculoskeletal disorders are the main cause of lost working days in Europe.",
+    "What does good work look like for people with long-term health conditions?",
+]
+
+
+class Int8Hash:
+    """The hash embedder dressed as an int8 model (the precision is read from the id)."""
+
+    def __init__(self) -> None:
+        self.inner = HashEmbedder()
+        self.model_id = f"{self.inner.model_id}@int8"
+        self.dim = self.inner.dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed(texts)
+
+
+def test_an_index_of_another_precision_asks_for_a_rebuild(tmp_path: Path) -> None:
+    s = Settings(embedding={"backend": "hash"}, data_dir=tmp_path, answer={"reader": "lexical"})
+    built = Ingestor(s, embedder=Int8Hash())
+    d = Document("d-1", "d.txt", "h", "text", "Work pays when skills grow.", DocMeta(title="Pay"))
+    built.ingest_documents([d], progress=False)
+    assert precision_of(built.embedder) == "int8"
+    reader = Ingestor(s)  # float (hash) vectors
+    with pytest.raises(IndexMismatch) as err:
+        reader.store.open(reader.fingerprint)
+    message = str(err.value)
+    assert "precision: index has 'int8', settings say 'float'" in message
+    assert "rag ingest --rebuild" in message
+
+
+@pytest.mark.model
+def test_int8_vectors_are_close_to_float32_and_the_model_is_cached(tmp_path: Path) -> None:
+    f32 = make_embedder(EmbeddingSettings(dtype="float32", cache=False, threads=2))
+    i8 = make_embedder(EmbeddingSettings(dtype="int8", cache=False, threads=2), cache_dir=tmp_path)
+    a, b = f32.embed(TEXTS), i8.embed(TEXTS)
+    assert b.shape == a.shape and b.dtype == np.float32
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+    assert float((a * b).sum(axis=1).min()) >= 0.99
+    assert i8.model_id.endswith("@int8") and precision_of(i8) == "int8"
+    built = sorted((tmp_path / "onnx").glob("*.onnx"))
+    assert len(built) == 1 and built[0].with_suffix(".json").exists()
+    # a file that no longer matches its checksum is rebuilt, never loaded
+    built[0].write_bytes(b"tampered")
+    again = make_embedder(EmbeddingSettings(dtype="int8", cache=False), cache_dir=tmp_path)
+    assert np.allclose(again.embed(TEXTS), b, atol=1e-5)
+    assert built[0].read_bytes() != b"tampered"
