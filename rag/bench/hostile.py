@@ -269,6 +269,9 @@ def run(args: argparse.Namespace, questions: list[str]) -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
             log.close()
+            keep = PROJECT_ROOT / "data" / "bench-hostile-server.log"  # for a 5xx's traceback
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(tmp) / "server.log", keep)
     report(args, base, mixed, idle, sampler.peak, agree, before, after)
 
 
