@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 PdfBuilder = Callable[..., bytes]
+LinesPdf = Callable[..., Path]
 
 
 def _font(writer: PdfWriter) -> DictionaryObject:
@@ -73,6 +75,44 @@ def seconds(work: Callable[[], object], runs: int = 1) -> float:
         work()
         best = min(best, time.process_time() - began)
     return best
+
+
+def write_lines_pdf(
+    path: Path,
+    lines: Sequence[tuple[float, str]],
+    info: dict[str, str] | None = None,
+    *,
+    page: tuple[float, float] = (595, 842),
+    top: float = 780.0,
+    x: float = 56,
+    leading: float = 1.6,
+) -> Path:
+    """A one-page PDF at ``path`` with ``(font size, text)`` lines from ``top`` down, in
+    Helvetica, each ``leading`` times its size below the last; ``info`` its information
+    dictionary (None: none at all)."""
+    writer = PdfWriter()
+    pdf_page = writer.add_blank_page(*page)
+    pdf_page[NameObject("/Resources")] = _font(writer)
+    ops, y = [], top
+    for size, text in lines:
+        safe = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        ops.append(f"BT /F1 {size} Tf {x} {y} Td ({safe}) Tj ET")
+        y -= size * leading
+    stream = DecodedStreamObject()
+    stream.set_data("\n".join(ops).encode("latin-1"))
+    pdf_page[NameObject("/Contents")] = writer._add_object(stream)
+    if info is not None:
+        writer.add_metadata(info)
+    with path.open("wb") as out:
+        writer.write(out)
+    return path
+
+
+@pytest.fixture
+def lines_pdf() -> LinesPdf:
+    """``lines_pdf(path, [(size, text), ...], info, page=..., top=..., x=..., leading=...)``:
+    see :func:`write_lines_pdf`."""
+    return write_lines_pdf
 
 
 @pytest.fixture

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from ingest.load import load
 from ingest.names import is_job_title, looks_like_name, split_names
@@ -259,34 +258,6 @@ def test_html_without_metadata_falls_back_to_the_layout(tmp_path: Path) -> None:
 # --- PDFs written here: info dictionary good, junk or missing ------------------------------
 
 
-def _pdf(path: Path, lines: list[tuple[float, str]], info: dict[str, str] | None) -> Path:
-    """A one-page PDF with ``(font size, text)`` lines from the top, in Helvetica."""
-    writer = PdfWriter()
-    page = writer.add_blank_page(595, 842)
-    font = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/Type1"),
-            NameObject("/BaseFont"): NameObject("/Helvetica"),
-        }
-    )
-    fonts = DictionaryObject({NameObject("/F1"): writer._add_object(font)})
-    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
-    ops, y = [], 780.0
-    for size, text in lines:
-        safe = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        ops.append(f"BT /F1 {size} Tf 56 {y} Td ({safe}) Tj ET")
-        y -= size * 1.6
-    stream = DecodedStreamObject()
-    stream.set_data("\n".join(ops).encode("latin-1"))
-    page[NameObject("/Contents")] = writer._add_object(stream)
-    if info is not None:
-        writer.add_metadata(info)
-    with path.open("wb") as out:
-        writer.write(out)
-    return path
-
-
 REPORT = [
     (10, "The Work Foundation"),
     (26, "Streets Ahead: what makes"),
@@ -323,13 +294,20 @@ PDF_CASES = [
 
 @pytest.mark.parametrize(("info", "title", "authors", "title_from"), PDF_CASES)
 def test_pdf_title_and_authors(
-    tmp_path: Path, info: dict[str, str] | None, title: str, authors: tuple, title_from: str
+    tmp_path: Path,
+    lines_pdf: Callable[..., Path],
+    info: dict[str, str] | None,
+    title: str,
+    authors: tuple,
+    title_from: str,
 ) -> None:
-    meta = load(_pdf(tmp_path / "report.pdf", REPORT, info)).meta
+    meta = load(lines_pdf(tmp_path / "report.pdf", REPORT, info)).meta
     assert (meta.title, meta.authors, meta.extra["title_from"]) == (title, authors, title_from)
 
 
-def test_pdf_without_a_larger_font_is_not_titled_by_its_body(tmp_path: Path) -> None:
+def test_pdf_without_a_larger_font_is_not_titled_by_its_body(
+    tmp_path: Path, lines_pdf: Callable[..., Path]
+) -> None:
     lines = [(10, "Annual review of employment"), (10, "1 March 2013"), *REPORT[4:]]
-    meta = load(_pdf(tmp_path / "x.pdf", lines, {"/Title": "untitled"})).meta
+    meta = load(lines_pdf(tmp_path / "x.pdf", lines, {"/Title": "untitled"})).meta
     assert (meta.title, meta.date) == ("Annual review of employment", "2013-03-01")
