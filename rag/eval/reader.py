@@ -39,7 +39,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rag.reader import data as D
-from rag.reader.calibrate import best_threshold
+from rag.reader.calibrate import best_threshold, roc_auc
 from rag.reader.reader import Reader
 
 log = logging.getLogger(__name__)
@@ -68,26 +68,6 @@ def f1_score(pred: str, gold: str) -> float:
         return 0.0
     precision, recall = same / len(p), same / len(g)
     return 2 * precision * recall / (precision + recall)
-
-
-def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float:
-    """Mann-Whitney AUC with ties counted half."""
-    y = np.asarray(labels, dtype=bool)
-    s = np.asarray(scores, dtype=float)
-    pos, neg = s[y], s[~y]
-    if len(pos) == 0 or len(neg) == 0:
-        return float("nan")
-    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
-    ranks = np.empty(len(order))
-    allv = np.concatenate([pos, neg])[order]
-    i = 0
-    while i < len(allv):  # average ranks over ties
-        j = i
-        while j + 1 < len(allv) and allv[j + 1] == allv[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
 @dataclass

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from rag.reader import data as D
+from rag.reader.calibrate import roc_auc
 from rag.reader.export import write_model
 from rag.reader.groups import Group, batches, build_groups
 from rag.reader.model import (
@@ -110,10 +111,8 @@ def dev_auc(
     net: ReaderNet, tok: object, qs: list[D.Question], max_length: int, context: bool
 ) -> float:
     """Answerability ROC AUC of the best sentence's logit (a development check)."""
-    from sklearn.metrics import roc_auc_score
-
     best = [float(logit.max()) for logit in _sentence_logits(net, tok, qs, max_length, context)]
-    return float(roc_auc_score([int(q.answer_sentence is not None) for q in qs], best))
+    return roc_auc([int(q.answer_sentence is not None) for q in qs], best)
 
 
 @torch.no_grad()
