@@ -92,14 +92,8 @@ def _sentence_logits(
     net.eval()
     out = []
     for q in qs:
-        enc = encode(
-            tok,
-            [q.question] * len(q.sentences),
-            list(q.sentences),
-            [q.title] * len(q.sentences),
-            [""] + list(q.sentences[:-1]) if context else None,
-            max_length=max_length,
-        )
+        qq, ss, tt, cc = D.sentence_pairs([q])
+        enc = encode(tok, qq, ss, tt, cc if context else None, max_length=max_length)
         logit, _, _ = net(enc.input_ids, enc.attention_mask, enc.token_type_ids)
         out.append(logit)
     net.train()
