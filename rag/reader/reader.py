@@ -55,7 +55,12 @@ def sha256(path: Path) -> str:
 
 
 class CrossEncoderReader:
-    """The trained MiniLM reader, int8-quantised for the CPU; thread-safe, lazy or eager."""
+    """The trained MiniLM reader, int8-quantised for the CPU; thread-safe, lazy or eager.
+
+    One batch runs at a time (``_run``): the Hugging Face fast tokenizer keeps its
+    padding and truncation settings on the shared Rust object, so two threads tokenising
+    with different settings corrupt each other's batch (seen as a 500 under load), and
+    on a small CPU concurrent forward passes only add activation memory, not speed."""
 
     name = "reader"
 
@@ -75,7 +80,8 @@ class CrossEncoderReader:
         self.verify = verify
         self._net: Any = None
         self._tok: Any = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # loading
+        self._run = threading.Lock()  # one batch at a time: tokenizer state, memory
         config_path = self.model_dir / "reader.json"
         if not config_path.exists():
             raise ModelError(
@@ -167,15 +173,18 @@ class CrossEncoderReader:
         with torch.inference_mode():
             for b in range(0, len(order), self.batch_size):
                 idx = order[b : b + self.batch_size]
-                enc = encode(
-                    self._tok,
-                    [questions[i] for i in idx],
-                    [sentences[i] for i in idx],
-                    [titles[i] for i in idx],
-                    [contexts[i] for i in idx] if self.uses_context and contexts else None,
-                    max_length=self.max_length,
-                )
-                logit, start, end = self._net(enc.input_ids, enc.attention_mask, enc.token_type_ids)
+                with self._run:
+                    enc = encode(
+                        self._tok,
+                        [questions[i] for i in idx],
+                        [sentences[i] for i in idx],
+                        [titles[i] for i in idx],
+                        [contexts[i] for i in idx] if self.uses_context and contexts else None,
+                        max_length=self.max_length,
+                    )
+                    logit, start, end = self._net(
+                        enc.input_ids, enc.attention_mask, enc.token_type_ids
+                    )
                 spans = best_spans(enc, start, end)
                 for i, lg, sp in zip(idx, logit.tolist(), spans, strict=True):
                     out[i] = Reading(1.0 / (1.0 + math.exp(-lg)), sp[:2] if sp else None)

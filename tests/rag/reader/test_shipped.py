@@ -47,3 +47,39 @@ def test_an_altered_weights_file_is_refused(tmp_path) -> None:  # type: ignore[n
 def test_a_missing_model_folder_says_how_to_fix_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ModelError, match="make train-reader"):
         CrossEncoderReader(tmp_path)
+
+
+def test_concurrent_reads_give_the_serial_results() -> None:
+    """The hostile load run's one 500: requests read in parallel threads, and the fast
+    tokenizer keeps its padding state on its shared Rust object, so one thread clipping
+    a question (no padding) un-padded another's batch. The real tokenizer runs here; the
+    network is a stand-in (its cost only hides the race)."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+
+    from rag.embed import default_model_path
+    from rag.reader.model import load_tokenizer
+
+    def net(ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor) -> tuple:  # type: ignore[type-arg]
+        pos = torch.arange(ids.shape[1], dtype=torch.float32).expand(ids.shape)
+        return mask.sum(1).float(), -pos, -pos
+
+    reader = CrossEncoderReader()
+    reader._net, reader._tok = net, load_tokenizer(default_model_path())
+    sentences = ["word " * n + "end." for n in range(5, 60, 3)]
+    titles = ["Streets Ahead"] * len(sentences)
+    questions = ["question " * n + "?" for n in range(1, 40)]
+    serial = {q: reader.read(q, sentences, titles) for q in questions}
+
+    def same(q: str) -> bool:
+        return reader.read(q, sentences, titles) == serial[q]
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so the race shows in a short test
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            assert all(pool.map(same, questions * 20))
+    finally:
+        sys.setswitchinterval(interval)
