@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ingest import corpus, staging
 from ingest.pipeline import Ingestor, file_hash, fingerprint
+from rag import malloc
 from rag.embed import Embedder, make_embedder
 from rag.errors import NotFound
 from rag.retrieve import Retriever
@@ -218,3 +219,4 @@ class Service:
             new = self.store.open(self.fingerprint)
             with self._swap:
                 self._snapshot = new
+        malloc.trim()  # the old snapshot and the ingestion's buffers go back to the system

@@ -264,6 +264,12 @@ class ApiSettings(BaseModel):
         description="Largest upload accepted, per file and per request (all its files "
         "together); a longer request is refused before its body is read.",
     )
+    malloc_arenas: int = Field(
+        2,
+        ge=0,
+        description="Most glibc malloc arenas `rag serve` uses (0: glibc's default, 8 per "
+        "core). Fewer arenas keep a busy server's memory near what it uses; see BENCHMARKS.md.",
+    )
     max_body_kb: float = Field(
         128.0,
         gt=0,

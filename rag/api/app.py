@@ -25,7 +25,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from rag import __version__
+from rag import __version__, malloc
 from rag.api import protocol
 from rag.api.deps import ReadAccess
 from rag.api.docs import offline_app
@@ -122,6 +122,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        malloc.limit_arenas(settings.api.malloc_arenas)  # before the thread pool starts
         if warm:
             if app.state.service is None:
                 app.state.service = Service(settings)
