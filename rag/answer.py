@@ -8,6 +8,7 @@ reranked passages instead. Collaborators are injected and default from settings.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Iterator, Sequence
@@ -18,34 +19,21 @@ from rag.evidence import Evidence, read_evidence
 from rag.extractive import compose
 from rag.followup import rewrite_query
 from rag.reader.reader import LexicalReader, Reader, shared_reader
-from rag.retrieve import Hit, Retriever
+from rag.retrieve import Retriever
 from rag.schemas import AnswerResponse, ChatMessage, Filters
 from rag.settings import AnswerSettings, Settings
-from rag.store import IndexSnapshot
 
 log = logging.getLogger(__name__)
 
 
 class Generator(Protocol):
-    """A generative answerer (e.g. an OpenAI-compatible endpoint)."""
+    """A generative answerer (e.g. an OpenAI-compatible endpoint) of a question's evidence.
 
-    def answer(
-        self,
-        question: str,
-        query: str,
-        hits: Sequence[Hit],
-        history: Sequence[ChatMessage],
-        snapshot: IndexSnapshot,
-    ) -> AnswerResponse: ...
+    It answers from all of ``ev.hits`` (the Answerer passes only the top passages)."""
 
-    def stream(
-        self,
-        question: str,
-        query: str,
-        hits: Sequence[Hit],
-        history: Sequence[ChatMessage],
-        snapshot: IndexSnapshot,
-    ) -> Iterator[tuple[str, Any]]: ...
+    def answer(self, ev: Evidence) -> AnswerResponse: ...
+
+    def stream(self, ev: Evidence) -> Iterator[tuple[str, Any]]: ...
 
 
 def make_reader(settings: AnswerSettings) -> Reader:
@@ -109,24 +97,28 @@ class Answerer:
         query = rewrite_query(question, history)
         hits = retriever.search(query, k or a.candidates, filters)
         return read_evidence(
+            question,
             query,
             hits,
             retriever.snapshot,
             self.reader,
+            history=history,
             max_sentences=a.max_read_sentences,
             rerank_weight=a.rerank_weight,
         )
 
-    def _answer(self, question: str, ev: Evidence, snapshot: IndexSnapshot) -> AnswerResponse:
+    def _answer(self, ev: Evidence) -> AnswerResponse:
         a = self.settings.answer
         return compose(
-            question,
             ev,
-            snapshot,
             threshold=self.threshold,
             max_sentences=a.max_sentences,
             passages=a.passages,
         )
+
+    def _top(self, ev: Evidence) -> Evidence:
+        """``ev`` with only the passages a generator is given."""
+        return dataclasses.replace(ev, hits=ev.hits[: self.settings.answer.passages])
 
     # -- public ----------------------------------------------------------------
     def ask(
@@ -142,9 +134,8 @@ class Answerer:
         gen = self.generator(generator)
         ev = self.evidence(question, retriever, history, filters, k)
         if gen is not None and ev.hits:
-            hits = ev.hits[: self.settings.answer.passages]
-            return gen.answer(question, ev.query, hits, history, retriever.snapshot)
-        return self._answer(question, ev, retriever.snapshot)
+            return gen.answer(self._top(ev))
+        return self._answer(ev)
 
     def ask_stream(
         self,
@@ -160,10 +151,9 @@ class Answerer:
         gen = self.generator(generator)
         ev = self.evidence(question, retriever, history, filters, k)
         if gen is not None and ev.hits:
-            hits = ev.hits[: self.settings.answer.passages]
-            yield from gen.stream(question, ev.query, hits, history, retriever.snapshot)
+            yield from gen.stream(self._top(ev))
             return
-        resp = self._answer(question, ev, retriever.snapshot)
+        resp = self._answer(ev)
         for piece in re.split(r"(?<=\])\s+", resp.answer):  # one event per cited sentence
             yield "token", piece + " "
         yield "final", resp

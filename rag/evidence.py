@@ -1,8 +1,9 @@
 """Reading the retrieved passages: every sentence scored by the reader, passages reranked.
 
 The one record passed from reading to answering (extractive or generative) is
-``Evidence``: the passages in their reranked order and their sentences with the
-reader's probability and answer span, best first.
+``Evidence``: the question (with its conversation history and the index snapshot
+it was read from), the passages in their reranked order and their sentences with
+the reader's probability and answer span, best first.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from rag.reader.reader import Reader
 from rag.records import page_at
 from rag.retrieve import Hit, minmax
+from rag.schemas import ChatMessage
 from rag.store import IndexSnapshot
 from rag.text import split_sentences
 
@@ -39,9 +41,14 @@ class ReadSentence:
 
 @dataclass(frozen=True)
 class Evidence:
+    """Everything a question's answer is made from, extractive or generative."""
+
+    question: str  # as asked
     query: str  # what the reader read (the rewritten query for a follow-up)
     hits: list[Hit]  # passages, reranked
     sentences: list[ReadSentence]  # best first
+    snapshot: IndexSnapshot  # the index the passages come from
+    history: tuple[ChatMessage, ...] = ()  # the conversation before the question
 
     @property
     def best(self) -> float:
@@ -113,19 +120,29 @@ def best_per_passage(hits: Sequence[Hit], sents: Sequence[ReadSentence]) -> list
 
 
 def read_evidence(
+    question: str,
     query: str,
     hits: Sequence[Hit],
     snapshot: IndexSnapshot,
     reader: Reader,
     *,
+    history: Sequence[ChatMessage] = (),
     max_sentences: int,
     rerank_weight: float,
 ) -> Evidence:
+    """The ``Evidence`` for ``question``: ``query``'s passages read and reranked."""
     sents = read_sentences(query, hits, snapshot, reader, limit=max_sentences)
     ranked_hits = rerank(hits, best_per_passage(hits, sents), rerank_weight)
     order = {h.chunk.chunk_id: i for i, h in enumerate(ranked_hits)}
     sents.sort(key=lambda s: (-s.prob, order[s.hit.chunk.chunk_id], s.start))
-    return Evidence(query, ranked_hits, sents)
+    return Evidence(
+        question=question,
+        query=query,
+        hits=ranked_hits,
+        sentences=sents,
+        snapshot=snapshot,
+        history=tuple(history),
+    )
 
 
 _EDGE = " \t\n,;:.!?()[]\"'“”‘’"

@@ -15,7 +15,6 @@ import re
 from rag.cite import answer_response, citation_for, one_line, verify_quote, verify_span
 from rag.evidence import Evidence, ReadSentence
 from rag.schemas import AnswerResponse, AnswerSpan, Citation, SearchResult
-from rag.store import IndexSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +42,9 @@ def shown_passages(evidence: Evidence, chosen: list[ReadSentence], n: int) -> li
 
 
 def compose(
-    question: str,
-    evidence: Evidence,
-    snapshot: IndexSnapshot,
-    *,
-    threshold: float,
-    max_sentences: int,
-    passages: int,
+    evidence: Evidence, *, threshold: float, max_sentences: int, passages: int
 ) -> AnswerResponse:
+    snapshot = evidence.snapshot
     chosen = choose(evidence, threshold=threshold, max_sentences=max_sentences)
     conf = round(evidence.best, 4)
     citations: list[Citation] = []
@@ -73,4 +67,6 @@ def compose(
         citations.append(cit.model_copy(update={"probability": round(s.prob, 4)}))
         parts.append(f"{one_line(s.text)} [{marker}]")
     shown = shown_passages(evidence, chosen if citations else [], passages)
-    return answer_response(question, evidence.query, " ".join(parts), citations, shown, conf)
+    return answer_response(
+        evidence.question, evidence.query, " ".join(parts), citations, shown, conf
+    )

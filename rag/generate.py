@@ -27,10 +27,10 @@ import httpx
 
 from rag.cite import answer_response, one_line
 from rag.errors import GeneratorError
+from rag.evidence import Evidence
 from rag.retrieve import Hit
 from rag.schemas import AnswerResponse, ChatMessage, Citation, parse_sse
 from rag.settings import AnswerSettings
-from rag.store import IndexSnapshot
 from rag.verify import (
     MIN_SHARED_WORDS,
     SUPPORT_RECALL,
@@ -97,19 +97,13 @@ class OpenAIGenerator:
     def url(self) -> str:
         return self.settings.openai_base_url.rstrip("/") + "/chat/completions"
 
-    def answer(
-        self,
-        question: str,
-        query: str,
-        hits: Sequence[Hit],
-        history: Sequence[ChatMessage],
-        snapshot: IndexSnapshot,
-    ) -> AnswerResponse:
+    def answer(self, ev: Evidence) -> AnswerResponse:
+        """The verified answer from ``ev``'s passages (all of ``ev.hits``)."""
         try:
             with self._http() as client:
                 resp = client.post(
                     self.url,
-                    json=self._payload(question, hits, history, stream=False),
+                    json=self._payload(ev, stream=False),
                     headers=self._headers(),
                     timeout=self.settings.openai_timeout_s,
                 )
@@ -117,16 +111,9 @@ class OpenAIGenerator:
                 reply = self._content(resp)
         except httpx.HTTPError as e:
             raise self._fail(_describe(e, self.settings.openai_timeout_s)) from e
-        return self.response(question, query, hits, snapshot, reply)
+        return self.response(ev, reply)
 
-    def stream(
-        self,
-        question: str,
-        query: str,
-        hits: Sequence[Hit],
-        history: Sequence[ChatMessage],
-        snapshot: IndexSnapshot,
-    ) -> Iterator[tuple[str, Any]]:
+    def stream(self, ev: Evidence) -> Iterator[tuple[str, Any]]:
         """("token", "<sentence> [n] ") for each verified sentence, then ("final", AnswerResponse).
 
         The model's deltas are buffered, never passed on. A sentence is complete once a
@@ -135,7 +122,7 @@ class OpenAIGenerator:
         citations. Unsupported sentences are never sent; they are listed in
         ``final.unsupported``. The final answer is exactly the sent pieces joined, stripped.
         """
-        verifier = Verifier(hits, snapshot)
+        verifier = Verifier(ev.hits, ev.snapshot)
         ledger = Ledger()
         buffer = ""
         done = 0  # reply sentences checked so far
@@ -146,7 +133,7 @@ class OpenAIGenerator:
                 client.stream(
                     "POST",
                     self.url,
-                    json=self._payload(question, hits, history, stream=True),
+                    json=self._payload(ev, stream=True),
                     headers=self._headers(),
                     timeout=self.settings.openai_timeout_s,
                 ) as resp,
@@ -179,34 +166,28 @@ class OpenAIGenerator:
                 part = verifier.check(sent, ledger)
                 if part is not None:
                     yield "token", part + " "
-        yield "final", self._build(question, query, hits, ledger.result())
+        yield "final", self._build(ev, ledger.result())
 
-    def response(
-        self, question: str, query: str, hits: Sequence[Hit], snapshot: IndexSnapshot, reply: str
-    ) -> AnswerResponse:
+    def response(self, ev: Evidence, reply: str) -> AnswerResponse:
         """The verified answer for the model's ``reply``."""
         reply = _THINK.sub("", reply).strip()
         verified: tuple[str, list[Citation], list[str], float] = ("", [], [], 0.0)
         if reply and not _NOT_FOUND.match(reply):
-            verified = Verifier(hits, snapshot).verify(reply)
-        return self._build(question, query, hits, verified)
+            verified = Verifier(ev.hits, ev.snapshot).verify(reply)
+        return self._build(ev, verified)
 
     def _build(
-        self,
-        question: str,
-        query: str,
-        hits: Sequence[Hit],
-        verified: tuple[str, list[Citation], list[str], float],
+        self, ev: Evidence, verified: tuple[str, list[Citation], list[str], float]
     ) -> AnswerResponse:
-        passages = [h.to_result(i + 1) for i, h in enumerate(hits)]
+        passages = [h.to_result(i + 1) for i, h in enumerate(ev.hits)]
         text, citations, unsupported, confidence = verified
         if unsupported:
             log.info(
                 "dropped %d unsupported generated sentence(s): %s", len(unsupported), unsupported
             )
         return answer_response(
-            question,
-            query,
+            ev.question,
+            ev.query,
             text,
             citations,
             passages,
@@ -227,12 +208,10 @@ class OpenAIGenerator:
         key = self.settings.openai_api_key
         return {"Authorization": f"Bearer {key}"} if key else {}
 
-    def _payload(
-        self, question: str, hits: Sequence[Hit], history: Sequence[ChatMessage], *, stream: bool
-    ) -> dict[str, Any]:
+    def _payload(self, ev: Evidence, *, stream: bool) -> dict[str, Any]:
         return {
             "model": self.settings.openai_model,
-            "messages": build_messages(question, hits, history),
+            "messages": build_messages(ev.question, ev.hits, ev.history),
             "temperature": 0,
             "stream": stream,
         }

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from rag.errors import GeneratorError
+from rag.evidence import Evidence
 from rag.generate import OpenAIGenerator
 from rag.settings import AnswerSettings
 
@@ -26,7 +27,9 @@ def _generator(body: str) -> OpenAIGenerator:
 
 
 def _final(gen: OpenAIGenerator) -> Any:
-    events = list(gen.stream("q?", "q?", [], [], None))  # type: ignore[arg-type]
+    no_index: Any = None  # no passages, so the snapshot is never read
+    ev = Evidence(question="q?", query="q?", hits=[], sentences=[], snapshot=no_index)
+    events = list(gen.stream(ev))
     assert events[-1][0] == "final"
     return events[-1][1]
 
