@@ -9,10 +9,7 @@ is aborted, so nothing can come from the network.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -20,7 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import Any
 
 import httpx
 import pytest
@@ -28,16 +25,6 @@ import pytest
 from rag.wait import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 QUESTION = "which cities are high-tech innovators?"
 UPLOAD_TITLE = "Tidal power in Orkney harbours"
 UPLOAD_TEXT = (
@@ -46,13 +33,10 @@ UPLOAD_TEXT = (
 )
 WAIT_MS = 90_000
 
-pytestmark = [
+pytestmark = [  # and skipped without Chromium (conftest)
     pytest.mark.browser,
     pytest.mark.model,
-    pytest.mark.skipif(
-        not CHROMIUM.exists() or shutil.which("make") is None,
-        reason=f"needs Debian's Chromium at {CHROMIUM} (`make browser`) and make",
-    ),
+    pytest.mark.skipif(shutil.which("make") is None, reason="needs make"),
 ]
 
 
@@ -65,32 +49,16 @@ class Running:
     corpus: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
-def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+def make_run(tmp_path_factory: pytest.TempPathFactory, harness: Any) -> Iterator[Running]:
     tmp = tmp_path_factory.mktemp("make-run")
     corpus = tmp / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
-    env = dict(
-        os.environ,
-        RAG_DATA_DIR=str(tmp / "data"),
-        RAG_CORPUS_DIR=str(corpus),
-        RAG_EMBEDDING__THREADS="1",
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-    )
+    env = harness.child_env(tmp / "data", RAG_CORPUS_DIR=str(corpus))
     for name in ("RAG_API__API_KEY", "RAG_UI__API_KEY", "MAKEFLAGS", "MAKELEVEL"):
         env.pop(name, None)  # make run's default set-up: no key anywhere
-    ingest = subprocess.run([sys.executable, "-m", "rag", "ingest", str(corpus)], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert ingest.returncode == 0, ingest.stderr
-    api_port, ui_port = _free_port(), _free_port()
+    harness.ingest(corpus, env)
+    api_port, ui_port = harness.free_port(), harness.free_port()
     log_path = tmp / "make-run.log"
     log = open(log_path, "w+b")  # noqa: SIM115 - closed in teardown
     proc = subprocess.Popen(
@@ -110,41 +78,18 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         assert wait_for(f"{ui}/_stcore/health", timeout_s=90), log_path.read_text()
         yield Running(ui, api, env, tmp / "data", corpus)
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        harness.stop(proc)
         log.close()
 
 
 @pytest.fixture
-def page(make_run: Running) -> Iterator:  # noqa: ANN001
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 1000})
-            off_loopback: list[str] = []
-
-            def only_loopback(route) -> None:  # noqa: ANN001
-                if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-                    route.continue_()
-                else:
-                    off_loopback.append(route.request.url)
-                    route.abort()
-
-            context.route("**/*", only_loopback)
-            yield context.new_page()
-        finally:
-            browser.close()
+def page(make_run: Running, browser: Any, harness: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    harness.only_loopback(context)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def _settle(page) -> None:  # noqa: ANN001

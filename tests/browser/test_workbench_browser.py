@@ -11,28 +11,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode
 
 import pytest
 
-from rag.wait import wait_for
-
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 QUESTION = "which cities are high-tech innovators?"
 
 _spec = importlib.util.spec_from_file_location(
@@ -42,30 +30,7 @@ assert _spec is not None and _spec.loader is not None
 pdfs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(pdfs)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.model,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing; run `make browser`"),
-]
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            proc.wait(timeout=10)
-            break
-        except subprocess.TimeoutExpired:
-            continue
+pytestmark = [pytest.mark.browser, pytest.mark.model]  # skipped without Chromium (conftest)
 
 
 def _get(url: str) -> Any:
@@ -74,67 +39,24 @@ def _get(url: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def servers(tmp_path_factory: pytest.TempPathFactory, harness: Any) -> Iterator[dict[str, str]]:
     """{"api": url, "ui": url} over the bundled corpus plus a two-page PDF."""
     tmp = tmp_path_factory.mktemp("workbench")
     corpus = tmp / "corpus"
     shutil.copytree(ROOT / "corpus", corpus, ignore=shutil.ignore_patterns("uploads"))
     pdfs.write_pdf(corpus / "strength-report.pdf", [pdfs.PAGE_1 * 4, pdfs.PAGE_2])
-    env = dict(os.environ, RAG_DATA_DIR=str(tmp / "data"), RAG_EMBEDDING__THREADS="1",
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")  # fmt: skip
-    env.pop("UPDATE_SCREENSHOT", None)
-    done = subprocess.run([sys.executable, "-m", "rag", "ingest", str(corpus)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    api, ui = f"http://127.0.0.1:{_port()}", f"http://127.0.0.1:{_port()}"
-    logs = [open(tmp / f"{n}.log", "w+b") for n in ("api", "ui")]  # noqa: SIM115
-    procs = [
-        subprocess.Popen([sys.executable, "-m", "rag", "serve", "--port", api.rsplit(":", 1)[1]],
-                         cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT,
-                         start_new_session=True),
-        subprocess.Popen([sys.executable, "-m", "rag", "ui", "--port", ui.rsplit(":", 1)[1],
-                          "--api-url", api], cwd=ROOT, env=env, stdout=logs[1],
-                         stderr=subprocess.STDOUT, start_new_session=True),
-    ]  # fmt: skip
-    try:
-        assert wait_for(f"{api}/health", timeout_s=180), (tmp / "api.log").read_text()[-3000:]
-        assert wait_for(f"{ui}/_stcore/health", timeout_s=60), (tmp / "ui.log").read_text()[-3000:]
+    env = harness.child_env(tmp / "data")
+    harness.ingest(corpus, env)
+    with harness.api_and_ui(tmp, env) as (api, ui):
         yield {"api": api, "ui": ui}
-    finally:
-        for proc in reversed(procs):
-            _stop(proc)
-        for log in logs:
-            log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: Any, harness: Any) -> Iterator[Any]:
     """A page whose requests to anything but 127.0.0.1 are refused (and listed in
     ``page.outside``)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    outside: list[str] = []
-
-    def only_loopback(route: Any) -> None:
-        host = urlparse(route.request.url).hostname
-        if host in ("127.0.0.1", "localhost") or route.request.url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_loopback)
+    outside = harness.only_loopback(context)
     tab = context.new_page()
     tab.outside = outside
     try:
