@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from rag.bench.report import stamp, table, write_section
-from rag.bench.server import free_port, wait_healthy
+from rag.bench.server import free_port, stop, wait_healthy
 from rag.bench.speed import bench_env, load, pct
 from rag.schemas import MAX_DOC_IDS, MAX_MESSAGE_CHARS
 from rag.settings import PROJECT_ROOT
@@ -263,12 +263,7 @@ def run(args: argparse.Namespace, questions: list[str]) -> None:
             agree = counts(url, key, Path(tmp) / "index")
             print("counts", json.dumps(agree), flush=True)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.close()
+            stop(proc, log)
             keep = PROJECT_ROOT / "data" / "bench-hostile-server.log"  # for a 5xx's traceback
             keep.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(Path(tmp) / "server.log", keep)

@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 
 from rag.bench.report import stamp, table, write_section
-from rag.bench.server import free_port, wait_healthy
+from rag.bench.server import free_port, stop, wait_healthy
 from rag.bench.speed import bench_env, load, pct, peak_rss_mb
 from rag.settings import PROJECT_ROOT, get_settings
 
@@ -134,12 +134,7 @@ def main(argv: list[str] | None = None) -> None:
             rss = peak_rss_mb(proc.pid)
             after = load()
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.close()
+            stop(proc, log)
 
     cmd = (
         "python -m rag.bench.load"

@@ -1,10 +1,11 @@
-"""A benchmark's own ``rag serve`` on loopback: a free port, and waiting until healthy."""
+"""A benchmark's own ``rag serve`` on loopback: a free port, waiting until healthy, stopping."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
 import time
+from typing import IO
 
 import httpx
 
@@ -27,3 +28,14 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 180) 
             pass
         time.sleep(0.5)
     raise SystemExit(f"{url}/health did not answer within {timeout:.0f} s")
+
+
+def stop(proc: subprocess.Popen[bytes], log: IO[bytes] | None = None, timeout: float = 20) -> None:
+    """Stop the server (terminate, then kill after ``timeout``) and close its log."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    if log is not None:
+        log.close()

@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from rag.records import Chunk
 from rag.schemas import Filters
 
 SCHEMA = """
@@ -43,25 +44,14 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 
 
 @dataclass(frozen=True, slots=True)
-class ChunkRow:
-    """A chunk with its document's citation fields, as retrieval returns it."""
+class ChunkRow(Chunk):
+    """A chunk with its row id and its document's citation fields, as retrieval returns it."""
 
     row_id: int
-    doc_id: str
-    ordinal: int
-    text: str
-    char_start: int
-    char_end: int
-    page_start: int | None
-    page_end: int | None
     title: str
     source: str
     date: str | None
     authors: tuple[str, ...]
-
-    @property
-    def chunk_id(self) -> str:
-        return f"{self.doc_id}:{self.ordinal}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +86,8 @@ DOC_COLS = (
 def chunk_row(r: tuple[Any, ...]) -> ChunkRow:
     """A row selected with :data:`CHUNK_COLS`."""
     return ChunkRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+        row_id=r[0], doc_id=r[1], ordinal=r[2], text=r[3], char_start=r[4], char_end=r[5],
+        page_start=r[6], page_end=r[7], title=r[8], source=r[9], date=r[10],
         authors=tuple(json.loads(r[11])),
     )  # fmt: skip
 
