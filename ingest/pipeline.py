@@ -11,6 +11,7 @@ embeds earlier ones (:mod:`ingest.prefetch`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -36,8 +37,9 @@ from rag.store import IndexStore, IndexWriter
 
 log = logging.getLogger(__name__)
 
-FINGERPRINT_VERSION = 4  # 3: PDF running lines dropped, table rows joined, headings
+FINGERPRINT_VERSION = 5  # 3: PDF running lines dropped, table rows joined, headings
 # 4: a document that fits the model's window with its title is one chunk
+# 5: the heading path is stored with each chunk and indexed for BM25 too
 # Chunks sent to the model together: length sorting across more texts wastes less padding.
 EMBED_BATCH_CHUNKS = 1024
 
@@ -97,6 +99,19 @@ class Pending:
     chunks: list[Chunk]
 
 
+def with_context(
+    doc: Document, chunks: Sequence[Chunk], headings: list[Heading] | None = None
+) -> list[Chunk]:
+    """``chunks`` of ``doc``, each carrying the section heading path in force where it
+    starts (the document's title left out): embedded and indexed, never quoted."""
+    if headings is None:
+        headings = section_headings(doc.text)
+    return [
+        dataclasses.replace(c, context=heading_path(headings, c.char_start, title=doc.meta.title))
+        for c in chunks
+    ]
+
+
 class Ingestor:
     """Turns loaded documents into index entries. Collaborators default from settings."""
 
@@ -125,7 +140,6 @@ class Ingestor:
             )
         self.count_tokens = count_tokens
         self.corpus_dir = settings.corpus_dir.expanduser().resolve()
-        self._headings: tuple[Document, list[Heading]] | None = None  # last one embedded
         self._progress: Progress | None = None  # the file bar of the ingest running
 
     def display(self, path: Path) -> str:
@@ -146,19 +160,22 @@ class Ingestor:
         )
 
     def chunk(self, doc: Document) -> list[Chunk]:
-        return chunk_document(
+        """The document's chunks, each with the heading path in force where it starts."""
+        headings = section_headings(doc.text)
+        chunks = chunk_document(
             doc,
             max_tokens=self.settings.chunking.max_tokens,
             overlap_tokens=self.settings.chunking.overlap_tokens,
             count_tokens=self.count_tokens,
             max_chars=self.settings.chunking.max_chars,
-            fit_tokens=self.fit_tokens(doc),
+            fit_tokens=self.fit_tokens(doc, heading_path(headings, 0, title=doc.meta.title)),
         )
+        return with_context(doc, chunks, headings)
 
-    def fit_tokens(self, doc: Document) -> int:
+    def fit_tokens(self, doc: Document, context: str = "") -> int:
         """Word pieces of text that fit in the model's window with what is embedded before
         a whole document's text (title, heading path) and the two special tokens."""
-        start = Chunk(doc.doc_id, 0, "", 0, 0, None, None)
+        start = Chunk(doc.doc_id, 0, "", 0, 0, None, None, context)
         prefix = self.embed_text(doc, start)
         used = self.count_tokens([prefix])[0] if prefix else 0
         return max(0, MODEL_WINDOW - 2 - used)
@@ -166,11 +183,8 @@ class Ingestor:
     def embed_text(self, doc: Document, chunk: Chunk) -> str:
         """What is embedded for ``chunk``: the title (when configured), the section
         heading path in force where the chunk starts, then the chunk's own text."""
-        if self._headings is None or self._headings[0] is not doc:
-            self._headings = (doc, section_headings(doc.text))
         title = doc.meta.title if self.settings.embedding.include_title else None
-        context = heading_path(self._headings[1], chunk.char_start, title=doc.meta.title)
-        return "\n".join(part for part in (title, context, chunk.text) if part)
+        return "\n".join(part for part in (title, chunk.context, chunk.text) if part)
 
     def _flush(self, writer: IndexWriter, pending: list[Pending], summary: IngestSummary) -> None:
         texts = [self.embed_text(p.doc, c) for p in pending for c in p.chunks]

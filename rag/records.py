@@ -67,11 +67,14 @@ class Document:
 class Chunk:
     doc_id: str
     ordinal: int
-    text: str
+    text: str  # exactly the document's text[char_start:char_end]: what is quoted
     char_start: int
     char_end: int
     page_start: int | None
     page_end: int | None
+    # The section heading path in force where the chunk starts ("Part II > Item 7"):
+    # embedded and indexed for BM25 with the chunk, never quoted.
+    context: str = ""
 
     @property
     def chunk_id(self) -> str:

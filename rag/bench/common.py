@@ -55,6 +55,14 @@ class Stored:
     title: list[str]
     text: list[str]
     vectors: np.ndarray
+    context: list[str]  # each chunk's heading path
+
+    @property
+    def bm25_texts(self) -> list[str]:
+        """What the product's BM25 indexes for each chunk (rag.store.bm25.bm25_text)."""
+        from rag.store.bm25 import bm25_text
+
+        return [bm25_text(*f) for f in zip(self.title, self.context, self.text, strict=True)]
 
 
 def stored_index(index_dir: Path) -> Stored:
@@ -72,6 +80,7 @@ def stored_index(index_dir: Path) -> Stored:
         [r[4] for r in rows],
         [r[5] for r in rows],
         np.ascontiguousarray(vecs, dtype=np.float32),
+        [r[6] for r in rows],
     )
 
 

@@ -44,7 +44,7 @@ def bench_retrieval(quick: bool, command: str) -> None:
     qids = [q for q in [*test, *train] if q in queries]
     qvecs = dict(zip(qids, embedder.embed([queries[q] for q in qids]), strict=True))
 
-    title_text = [f"{t}\n{x}" for t, x in zip(st.title, st.text, strict=True)]
+    title_text = st.bm25_texts  # the product's recipe (SciFact has no headings)
     title2_text = [f"{t}\n{t}\n{x}" for t, x in zip(st.title, st.text, strict=True)]
     product = (settings.retrieval.bm25_k1, settings.retrieval.bm25_b)
     bm25_grid = (

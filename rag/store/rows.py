@@ -37,13 +37,14 @@ CREATE TABLE IF NOT EXISTS chunks (
     char_start INTEGER NOT NULL,
     char_end INTEGER NOT NULL,
     page_start INTEGER,
-    page_end INTEGER
+    page_end INTEGER,
+    context TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 """
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChunkRow(Chunk):
     """A chunk with its row id and its document's citation fields, as retrieval returns it."""
 

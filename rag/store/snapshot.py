@@ -99,13 +99,13 @@ class IndexSnapshot:
         )
         return np.array([r[0] for r in rows], dtype=np.int64)
 
-    def chunk_table(self) -> list[tuple[int, str, int | None, int | None, str, str]]:
-        """Every chunk as (FAISS id, doc id, first page, last page, title, text), by id:
-        what the evaluation and benchmarks read in bulk."""
+    def chunk_table(self) -> list[tuple[int, str, int | None, int | None, str, str, str]]:
+        """Every chunk as (FAISS id, doc id, first page, last page, title, text, heading
+        path), by id: what the evaluation and benchmarks read in bulk."""
         return [
-            (r[0], r[1], r[2], r[3], r[4], r[5])
+            (r[0], r[1], r[2], r[3], r[4], r[5], r[6])
             for r in self._query(
-                "SELECT c.id, c.doc_id, c.page_start, c.page_end, d.title, c.text "
+                "SELECT c.id, c.doc_id, c.page_start, c.page_end, d.title, c.text, c.context "
                 "FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.id"
             )
         ]

@@ -136,8 +136,9 @@ class IndexWriter:
         for c in chunks:
             cur = db.execute(
                 "INSERT INTO chunks (doc_id, ordinal, text, char_start, char_end, page_start, "
-                "page_end) VALUES (?,?,?,?,?,?,?)",
-                (c.doc_id, c.ordinal, c.text, c.char_start, c.char_end, c.page_start, c.page_end),
+                "page_end, context) VALUES (?,?,?,?,?,?,?,?)",
+                (c.doc_id, c.ordinal, c.text, c.char_start, c.char_end, c.page_start, c.page_end,
+                 c.context),  # fmt: skip
             )
             ids.append(cur.lastrowid)
         if ids:

@@ -58,8 +58,8 @@ def docs_by_name(snap: IndexSnapshot) -> dict[str, str]:
 
 def embed_texts(ing: Ingestor, snap: IndexSnapshot, doc_id: str) -> set[str]:
     title = snap.document(doc_id).title
-    rows = snap._query("SELECT text FROM chunks WHERE doc_id=?", (doc_id,))
-    return {f"{title}\n{r[0]}" for r in rows}
+    rows = snap._query("SELECT context, text FROM chunks WHERE doc_id=?", (doc_id,))
+    return {"\n".join(p for p in (title, *r) if p) for r in rows}
 
 
 def top_doc(ing: Ingestor, query: str) -> str:

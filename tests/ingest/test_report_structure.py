@@ -12,7 +12,7 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from ingest.chunk import approximate_counter, chunk_document
 from ingest.load import load
-from ingest.pipeline import Ingestor
+from ingest.pipeline import Ingestor, with_context
 from ingest.structure import (
     heading_path,
     join_table_cells,
@@ -189,10 +189,41 @@ def test_the_heading_path_is_embedded_but_not_quoted(tmp_path: Path) -> None:
     text = FILING.replace("FORM 10-K\n\n", "")
     doc = Document("d", "f.txt", "h", "text", text, DocMeta(title="Annual report"))
     chunks = chunk_document(doc, max_tokens=8, overlap_tokens=0, count_tokens=approximate_counter)
-    cash = next(c for c in chunks if c.text.startswith("Cash flow"))
+    cash = next(c for c in with_context(doc, chunks) if c.text.startswith("Cash flow"))
     embedded = ingestor.embed_text(doc, cash)
     assert embedded == (
         "Annual report\nPART II > Item 7. Management's Discussion and Analysis > "
         f"LIQUIDITY AND CAPITAL RESOURCES\n{cash.text}"
     )
     assert "LIQUIDITY" not in cash.text and doc.text[cash.char_start : cash.char_end] == cash.text
+
+
+def test_bm25_finds_a_chunk_by_its_section_heading_which_is_not_quoted(tmp_path: Path) -> None:
+    """A passage deep in a section matches the section's subject (the heading path is
+    indexed with it), but its text, and so every quote from it, stays the page's own."""
+    from rag.retrieve import Retriever
+
+    body = " ".join(f"Operations in region {n} generated steady cash this year." for n in range(40))
+    text = (
+        "PART II\nItem 7. Management's Discussion and Analysis\n"
+        f"LIQUIDITY AND CAPITAL RESOURCES\n{body}\n"
+    )
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "filing.txt").write_text(text)
+    settings = Settings(
+        embedding={"backend": "hash"},
+        chunking={"max_tokens": 40, "overlap_tokens": 0},
+        retrieval={"fusion": "bm25"},
+        data_dir=tmp_path / "data",
+        corpus_dir=corpus,
+    )
+    ingestor = Ingestor(settings, embedder=make_embedder(settings.embedding))
+    ingestor.ingest_paths([corpus], progress=False)
+    snap = ingestor.store.open(ingestor.fingerprint)
+    hits = Retriever(snap, ingestor.embedder, settings.retrieval).search("liquidity", 50)
+    deep = [h for h in hits if "LIQUIDITY" not in h.chunk.text]
+    assert len(hits) >= 3 and deep  # found by the heading alone
+    doc_text = snap.document_text(deep[0].chunk.doc_id)
+    c = deep[0].chunk
+    assert doc_text[c.char_start : c.char_end] == c.text and "iquidity" not in c.text
