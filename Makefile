@@ -23,8 +23,12 @@ $(STAMP):
 
 install: $(STAMP)
 
+# An index built with other settings (or by an older version) is rebuilt: it holds
+# nothing but what corpus/ gives (uploads are kept in corpus/uploads/).
 index: install
-	$(BIN)/rag ingest corpus/
+	@$(BIN)/rag ingest corpus/; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "rebuilding the index of corpus/ for these settings"; \
+	  $(BIN)/rag ingest --rebuild corpus/; else exit $$rc; fi
 
 # Index the bundled corpus, start the API, then the UI; Ctrl-C stops both. Without
 # RAG_API__API_KEY a local write key is made once (random, DATA_DIR/local-api-key, mode

@@ -231,7 +231,10 @@ class Ingestor:
             if path not in seen and any(Path(path).is_relative_to(d) for d in folders)
         ]
         if not todo and (keep_missing or not gone) and not rebuild and self.store.exists():
-            return summary  # nothing to write: no model load, no new generation
+            # Nothing to write (no model load, no new generation), but an index built
+            # with other settings is still refused, as it would be when anything changed.
+            self.store.check(self.fingerprint)
+            return summary
         items = self._loaded(todo, progress)
         self._write(items, summary, gone=[] if keep_missing else gone, rebuild=rebuild)
         return summary

@@ -56,6 +56,14 @@ class IndexStore:
         finally:
             db.close()
 
+    def check(self, fingerprint: dict[str, Any]) -> None:
+        """Refuse (IndexMismatch) a live generation built with other settings; reads only
+        its manifest. No index yet passes."""
+        gen = self.current_path
+        if gen is not None:
+            old = json.loads((gen / "manifest.json").read_text())["fingerprint"]
+            check_fingerprint(self.root, old, fingerprint)
+
     def current_generation(self) -> str | None:
         p = self.current_path
         return p.name if p else None
@@ -97,8 +105,7 @@ class IndexStore:
             self._sweep()
             base = None if rebuild else self.current_path
             if base is not None:
-                old = json.loads((base / "manifest.json").read_text())["fingerprint"]
-                check_fingerprint(self.root, old, fingerprint)
+                self.check(fingerprint)
             w: IndexWriter | None = None
             try:
                 w = IndexWriter(

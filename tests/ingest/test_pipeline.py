@@ -225,3 +225,18 @@ def test_real_pdfs(tmp_path: Path, corpus: Path, ingestor: Callable[..., Ingesto
             assert text[s:e] == chunk_text
             assert 1 <= p0 <= p1 <= doc.n_pages, f.name
     assert top_doc(ing, "high technology innovators Coventry Derby") == ids[STREETS]
+
+
+def test_a_no_op_ingest_still_refuses_an_index_built_with_other_settings(
+    corpus: Path, settings: Settings, counting: Counting
+) -> None:
+    """An upgrade that changes how chunks are indexed (the fingerprint's version) with no
+    file changed must not pass silently and leave `rag serve` to fail on the old index."""
+    from rag.errors import IndexMismatch
+
+    Ingestor(settings, embedder=counting).ingest_paths([corpus], progress=False)  # type: ignore[arg-type]
+    group = settings.chunking.model_copy(update={"max_tokens": settings.chunking.max_tokens + 8})
+    other = Ingestor(settings.model_copy(update={"chunking": group}), embedder=counting)  # type: ignore[arg-type]
+    with pytest.raises(IndexMismatch, match="rag ingest --rebuild"):
+        other.ingest_paths([corpus], progress=False)
+    assert other.ingest_paths([corpus], rebuild=True, progress=False).failed == []
