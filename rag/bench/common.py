@@ -212,13 +212,18 @@ def index_pdfs(
 ) -> tuple[Any, dict[str, str], dict[str, Any]]:
     """Index ``pdfs`` into ``index_dir``; returns (retriever, doc id by file stem, build stats)."""
     from ingest.pipeline import Ingestor
+    from rag.errors import IndexMismatch
     from rag.retrieve import Retriever
     from rag.store import IndexStore
 
     s = settings.with_overrides(index_dir=index_dir)
     ing = Ingestor(s, store=IndexStore(index_dir), loader=loader)
     t = time.perf_counter()
-    summary = ing.ingest_paths(pdfs, progress=False)
+    try:
+        summary = ing.ingest_paths(pdfs, progress=False)
+    except IndexMismatch:  # a derived index: rebuild it for the current settings
+        print(f"rebuilding {index_dir} for the current settings", flush=True)
+        summary = ing.ingest_paths(pdfs, progress=False, rebuild=True)
     seconds = time.perf_counter() - t
     if summary.failed:
         raise RuntimeError(f"ingestion failed: {summary.failed}")
