@@ -11,7 +11,6 @@ embeds earlier ones (:mod:`ingest.prefetch`).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import hashlib
 import logging
@@ -27,7 +26,7 @@ from ingest.chunk import TokenCounter, approximate_counter, chunk_document, word
 from ingest.prefetch import load_ahead
 from ingest.progress import Progress
 from ingest.scan import display_path, file_hash, scan
-from ingest.structure import Heading, heading_path, section_headings
+from ingest.structure import heading_path, section_headings, with_context
 from rag.embed import MODEL_WINDOW, Embedder, make_embedder, precision_of
 from rag.errors import InputError
 from rag.records import Chunk, Document, LoadedDocument
@@ -97,19 +96,6 @@ class Pending:
     item: Item
     doc: Document
     chunks: list[Chunk]
-
-
-def with_context(
-    doc: Document, chunks: Sequence[Chunk], headings: list[Heading] | None = None
-) -> list[Chunk]:
-    """``chunks`` of ``doc``, each carrying the section heading path in force where it
-    starts (the document's title left out): embedded and indexed, never quoted."""
-    if headings is None:
-        headings = section_headings(doc.text)
-    return [
-        dataclasses.replace(c, context=heading_path(headings, c.char_start, title=doc.meta.title))
-        for c in chunks
-    ]
 
 
 class Ingestor:

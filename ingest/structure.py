@@ -16,11 +16,15 @@ dependencies for what a few rules over pypdf's text already give.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from typing import NamedTuple
+
+from rag.records import Chunk, Document
 
 __all__ = [
     "Heading",
@@ -30,6 +34,7 @@ __all__ = [
     "running_line_keys",
     "section_headings",
     "strip_running_lines",
+    "with_context",
 ]
 
 _EDGE_LINES = 4  # lines looked at on top and bottom of each page
@@ -253,3 +258,16 @@ def heading_path(
         names = names[1:]
         shown = " > ".join(names)
     return shown[:limit]
+
+
+def with_context(
+    doc: Document, chunks: Sequence[Chunk], headings: list[Heading] | None = None
+) -> list[Chunk]:
+    """``chunks`` of ``doc``, each carrying the section heading path in force where it
+    starts (the document's title left out): embedded and indexed, never quoted."""
+    if headings is None:
+        headings = section_headings(doc.text)
+    return [
+        dataclasses.replace(c, context=heading_path(headings, c.char_start, title=doc.meta.title))
+        for c in chunks
+    ]

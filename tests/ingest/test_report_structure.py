@@ -12,12 +12,13 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from ingest.chunk import approximate_counter, chunk_document
 from ingest.load import load
-from ingest.pipeline import Ingestor, with_context
+from ingest.pipeline import Ingestor
 from ingest.structure import (
     heading_path,
     join_table_cells,
     section_headings,
     strip_running_lines,
+    with_context,
 )
 from rag.embed import make_embedder
 from rag.records import DocMeta, Document
