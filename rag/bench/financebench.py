@@ -27,6 +27,7 @@ from rag.bench.common import (
     tune_queries,
 )
 from rag.bench.report import stamp, table, write_section
+from rag.bench.speed import load
 from rag.embed import resolve_dtype
 from rag.eval.retrieval import (
     ALPHAS,
@@ -288,6 +289,7 @@ def bench_financebench(quick: bool, command: str) -> None:
 
     settings = get_settings()
     r = settings.retrieval
+    stats_load = {"before": load()}
     qs = questions()
     pdfs = sorted((FINANCEBENCH / "pdfs").glob("*.pdf"))
     if quick:
@@ -347,6 +349,7 @@ def bench_financebench(quick: bool, command: str) -> None:
         },
         settings,
     )
+    stats = {**stats, "load": f"{stats_load['before']} before, {load()} after"}
     md = financebench_report(
         command, settings, stats, fb, today, chosen, families, scores, no_heading
     )
@@ -411,9 +414,8 @@ def financebench_report(
     return "\n".join(
         [
             stamp(command),
-            "_Timing caveat: another process (a model training run using both cores) was running "
-            "during these timings, so times are not comparable with other sections; quality "
-            "numbers are unaffected._\n",
+            f"_Load average {stats['load']}: other jobs on these 2 cores slow the ingest "
+            "time, never the quality numbers._\n",
             f"**Method.** All FinanceBench PDFs ({stats['pages']:,} pages, {stats['chunks']:,} "
             f"chunks of {c.max_tokens}/{c.overlap_tokens} word pieces, "
             f"{resolve_dtype(settings.embedding.dtype)}) in one index, built once; every "
