@@ -123,12 +123,13 @@ class EmbeddingSettings(BaseModel):
     )
     dtype: Literal["auto", "float32", "bfloat16", "int8"] = Field(
         "auto",
-        description="Weights' precision on CPU. 'auto' picks bfloat16 where the CPU has "
-        "native BF16 (AVX-512 BF16 or AMX): 2.0x the throughput for -0.001 nDCG@10 on "
-        "SciFact (BENCHMARKS.md); elsewhere bfloat16 is emulated and slow, so float32. "
-        "'int8': the model quantized to int8 on ONNX Runtime (built locally once, cached "
-        "in the data folder); stored with the index, so changing to or from it needs "
-        "`rag ingest --rebuild`.",
+        description="Weights' precision on CPU. 'int8': the model quantized to int8 on "
+        "ONNX Runtime (built locally once from the installed weights, cached in the data "
+        "folder). 'auto' picks int8 where the CPU has int8 dot products (AVX-512 VNNI or "
+        "AVX-VNNI; measured faster than bfloat16 to index and to embed a query, nDCG@10 "
+        "within 0.002 of float32 on SciFact: BENCHMARKS.md), else bfloat16 where the CPU "
+        "has native BF16 (AVX-512 BF16 or AMX), else float32 (emulated bfloat16 is slow). "
+        "Stored with the index, so a change needs `rag ingest --rebuild`.",
     )
     threads: int | None = Field(
         None,

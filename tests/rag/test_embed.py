@@ -105,10 +105,15 @@ def test_auto_dtype_follows_the_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert embed.cpu_has_native_bf16(with_bf16)
     assert not embed.cpu_has_native_bf16(without)
     assert not embed.cpu_has_native_bf16(tmp_path / "missing")
+    assert embed.cpu_has_int8_dot(with_bf16) and not embed.cpu_has_int8_dot(without)
+    assert not embed.cpu_has_int8_dot(tmp_path / "missing")
+    monkeypatch.setattr(embed, "cpu_has_int8_dot", lambda: False)
     monkeypatch.setattr(embed, "cpu_has_native_bf16", lambda: False)
     assert embed.resolve_dtype("auto") == "float32"
     monkeypatch.setattr(embed, "cpu_has_native_bf16", lambda: True)
     assert embed.resolve_dtype("auto") == "bfloat16"
+    monkeypatch.setattr(embed, "cpu_has_int8_dot", lambda: True)
+    assert embed.resolve_dtype("auto") == "int8"
     assert embed.resolve_dtype("float32") == "float32"
 
 
