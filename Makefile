@@ -23,11 +23,11 @@ $(STAMP):
 
 install: $(STAMP)
 
-# An index built with other settings (or by an older version) is rebuilt: it holds
-# nothing but what corpus/ gives (uploads are kept in corpus/uploads/).
+# An index built with other settings or by an older version (`rag ingest` exit 9) is
+# rebuilt from corpus/ (uploads live in corpus/uploads/); any other failure stops here.
 index: install
 	@$(BIN)/rag ingest corpus/; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "rebuilding the index of corpus/ for these settings"; \
+	if [ $$rc -eq 9 ]; then echo "rebuilding the index of corpus/ for these settings"; \
 	  $(BIN)/rag ingest --rebuild corpus/; else exit $$rc; fi
 
 # Index the bundled corpus, start the API, then the UI; Ctrl-C stops both. Without

@@ -23,7 +23,7 @@ file, field or id at fault and say what to do.
     │   └── UnknownModel          a model id /v1/chat/completions does not serve
     ├── IndexError_               (503) index missing, mismatched or busy
     │   ├── IndexMissing
-    │   ├── IndexMismatch         (409)
+    │   ├── IndexMismatch         (409, exit 9) built with other settings or version
     │   └── IndexBusy             (409)
     ├── GeneratorError            (502) the configured LLM endpoint failed
     ├── ModelError                (503) the shipped reader model is missing or damaged
@@ -158,6 +158,7 @@ class IndexMissing(IndexError_):
 
 class IndexMismatch(IndexError_):
     status_code = 409
+    exit_code = 9  # its own: `make index` rebuilds on it, never on a busy index
 
     def __init__(self, index_dir: Path | str, differences: list[str]) -> None:
         self.differences = differences

@@ -129,7 +129,9 @@ class EmbeddingSettings(BaseModel):
         "AVX-VNNI; measured faster than bfloat16 to index and to embed a query, nDCG@10 "
         "within 0.002 of float32 on SciFact: BENCHMARKS.md), else bfloat16 where the CPU "
         "has native BF16 (AVX-512 BF16 or AMX), else float32 (emulated bfloat16 is slow). "
-        "Stored with the index, so a change needs `rag ingest --rebuild`.",
+        "Stored with the index, so a change needs `rag ingest --rebuild` (and an index "
+        "built with 'auto' on one kind of CPU is refused on another: set it explicitly to "
+        "share an index between machines).",
     )
     threads: int | None = Field(
         None,

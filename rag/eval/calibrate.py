@@ -80,7 +80,10 @@ def calibrate(
         corpus = Path(tmp) / "corpus"
         n_articles = write_articles(v2, positions, corpus)
         base = settings or Settings()
-        s = base.model_copy(update={"data_dir": Path(tmp) / "data", "corpus_dir": corpus})
+        data = Path(tmp) / "data"  # never the user's index, whatever RAG_INDEX_DIR says
+        s = base.model_copy(
+            update={"data_dir": data, "corpus_dir": corpus, "index_dir": data / "index"}
+        )
         service = Service(s)
         summary = service.ingest([corpus], progress=progress)
         if summary.failed:

@@ -73,6 +73,8 @@ class DocumentRow:
     chunks: int
 
 
+# The heading path (c.context) is left out on purpose: it is for the embedder and BM25
+# only, so nothing that quotes a retrieved chunk can show it.
 CHUNK_COLS = (
     "c.id, c.doc_id, c.ordinal, c.text, c.char_start, c.char_end, "
     "c.page_start, c.page_end, d.title, d.source, d.date, d.authors"

@@ -127,3 +127,15 @@ def test_invalid_history_is_a_usage_error(
     bad.write_text('[{"role": "robot", "content": "hi"}]')
     done = run_rag(env, "ask", QUESTION, "--history", str(bad))
     assert done.returncode == 2 and "--history" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_index_built_with_other_settings_exits_9_even_when_nothing_changed(
+    env: dict[str, str], corpus: Path
+) -> None:
+    """9, not 5 (missing or busy): `make index` rebuilds on 9 and only on 9."""
+    assert run_rag(env, "ingest", str(corpus)).returncode == 0
+    other = env | {"RAG_CHUNKING__MAX_TOKENS": "120"}
+    done = run_rag(other, "ingest", str(corpus))
+    assert done.returncode == 9, done.stderr
+    assert "rag ingest --rebuild" in done.stderr and "Traceback" not in done.stderr
+    assert run_rag(other, "ingest", "--rebuild", str(corpus)).returncode == 0
