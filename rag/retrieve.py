@@ -64,18 +64,31 @@ def zscore(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
 
 
-FUSIONS = ("convex", "zscore", "rrf", "dense", "bm25")
+FUSIONS = ("convex", "zscore", "rrf", "dense", "bm25", "length")
 
 
 def fuse(
-    dense: np.ndarray, bm25: np.ndarray, method: str, *, alpha: float = 0.5, rrf_k: int = 60
+    dense: np.ndarray,
+    bm25: np.ndarray,
+    method: str,
+    *,
+    alpha: float = 0.5,
+    rrf_k: int = 60,
+    n_tokens: int = 0,
+    length: int = 10,
 ) -> np.ndarray:
     """Fused scores of candidates given both retrievers' scores for each of them.
 
     'convex': ``alpha * minmax(dense) + (1 - alpha) * minmax(bm25)``; 'zscore': the same
-    over z-scores (mean 0, standard deviation 1 over the candidates); 'rrf': reciprocal
-    rank fusion, ``sum 1 / (rrf_k + rank)``; 'dense' or 'bm25': one score alone.
+    over z-scores (mean 0, standard deviation 1 over the candidates); 'length': convex
+    fusion whose BM25 share ``1 - alpha`` shrinks by ``min(1, length / n_tokens)`` for a
+    query of more than ``length`` BM25 tokens (a long question's many words make BM25
+    noisy); 'rrf': reciprocal rank fusion, ``sum 1 / (rrf_k + rank)``; 'dense' or
+    'bm25': one score alone.
     """
+    if method == "length":
+        w = (1 - alpha) * min(1.0, length / max(n_tokens, 1))
+        return (1 - w) * minmax(dense) + w * minmax(bm25)
     if method == "dense":
         return dense
     if method == "bm25":
@@ -126,11 +139,14 @@ class Retriever:
                 continue
         return out
 
-    def _bm25_vector(self, query: str, allowed: np.ndarray | None) -> np.ndarray:
+    def query_tokens(self, query: str) -> list[str]:
+        """The query as BM25 reads it (stopwords out, stemmed), in the vocabulary or not."""
+        return bm25_tokenize([query], self.snapshot.stemmer)[0]
+
+    def _bm25_vector(self, tokens: list[str], allowed: np.ndarray | None) -> np.ndarray:
         snap = self.snapshot
         if snap.bm25 is None:
             return np.zeros(0, dtype=np.float32)
-        tokens = bm25_tokenize([query], snap.stemmer)[0]
         tokens = [t for t in tokens if t in snap.bm25.vocab_dict]
         if not tokens:
             return np.zeros(len(snap.bm25_ids), dtype=np.float32)
@@ -154,7 +170,8 @@ class Retriever:
         if fusion != "bm25":
             qvec = self.embedder.embed([query])[0]
             dense = self._dense(qvec, n, allowed)
-        bm25_all = self._bm25_vector(query, allowed) if fusion != "dense" else np.zeros(0)
+        tokens = self.query_tokens(query)
+        bm25_all = self._bm25_vector(tokens, allowed) if fusion != "dense" else np.zeros(0)
         bm25_top: dict[int, float] = {}
         if bm25_all.size:
             top = np.argpartition(-bm25_all, min(n, bm25_all.size - 1))[:n]
@@ -176,7 +193,9 @@ class Retriever:
             b = np.zeros(len(union))
         d_floor = min(dense.values()) if dense else 0.0
         d = np.array([dense.get(i, d_floor) for i in union])
-        fused = fuse(d, b, fusion, alpha=s.alpha, rrf_k=s.rrf_k)
+        fused = fuse(
+            d, b, fusion, alpha=s.alpha, rrf_k=s.rrf_k, n_tokens=len(tokens), length=s.length_tokens
+        )
         order = np.argsort(-fused, kind="stable")
         return [(union[j], float(fused[j]), float(d[j]), float(b[j])) for j in order]
 

@@ -151,11 +151,19 @@ class EmbeddingSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    fusion: Literal["convex", "zscore", "rrf", "dense", "bm25"] = Field(
-        "convex",
+    fusion: Literal["convex", "zscore", "rrf", "dense", "bm25", "length"] = Field(
+        "length",
         description="How BM25 and dense results are combined: a convex combination of "
-        "min-max normalised scores ('convex') or of z-scores ('zscore'), reciprocal rank "
-        "fusion, or one of them alone.",
+        "min-max normalised scores ('convex') or of z-scores ('zscore'); 'length', the "
+        "convex one with BM25's share shrunk for queries longer than `length_tokens` "
+        "(chosen on SciFact train and the FinanceBench tuning half, held on both held-out "
+        "sets: BENCHMARKS.md); reciprocal rank fusion; or one of them alone.",
+    )
+    length_tokens: int = Field(
+        10,
+        ge=1,
+        description="'length' fusion: a query of more BM25 tokens (after stopwords) than "
+        "this gets BM25 weight (1 - alpha) * length_tokens / its tokens.",
     )
     alpha: float = Field(
         0.5,

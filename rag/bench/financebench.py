@@ -38,7 +38,7 @@ from rag.eval.retrieval import (
     read_jsonl,
     read_qrels,
 )
-from rag.retrieve import fuse, minmax
+from rag.retrieve import fuse
 from rag.settings import Settings, get_settings
 
 SPLIT_NOTE = "documents sorted by name; even positions (0, 2, ...) tune, odd positions report"
@@ -48,9 +48,9 @@ SPLIT_NOTE = "documents sorted by name; even positions (0, 2, ...) tune, odd pos
 class Config:
     """One retrieval configuration: BM25 parameters and how the two scores are fused.
 
-    ``method`` is a :func:`rag.retrieve.fuse` method, or one tried here only: 'length',
-    convex fusion whose BM25 share ``1 - alpha`` shrinks by ``min(1, length / query
-    tokens)``; 'wrrf', reciprocal rank fusion weighted ``alpha`` (dense) and ``1 - alpha``.
+    ``method`` is a :func:`rag.retrieve.fuse` method (its 'length': convex fusion whose
+    BM25 share ``1 - alpha`` shrinks by ``min(1, length / query tokens)``), or one tried
+    here only: 'wrrf', reciprocal rank fusion weighted ``alpha`` (dense) and ``1 - alpha``.
     """
 
     k1: float
@@ -73,13 +73,13 @@ class Config:
         return self.family + (f", alpha={self.alpha}" if weighted else "")
 
     def fused(self, dense: np.ndarray, bm25: np.ndarray, n_tokens: int) -> np.ndarray:
-        if self.method == "length":
-            w = (1 - self.alpha) * min(1.0, self.length / max(n_tokens, 1))
-            return (1 - w) * minmax(dense) + w * minmax(bm25)
         if self.method == "wrrf":
             d, b = (1.0 / (self.rrf_k + ranks(x)) for x in (dense, bm25))
             return self.alpha * d + (1 - self.alpha) * b
-        return fuse(dense, bm25, self.method, alpha=self.alpha, rrf_k=self.rrf_k)
+        return fuse(
+            dense, bm25, self.method, alpha=self.alpha, rrf_k=self.rrf_k, n_tokens=n_tokens,
+            length=self.length,
+        )  # fmt: skip
 
 
 def ranks(x: np.ndarray) -> np.ndarray:
@@ -312,7 +312,14 @@ def bench_financebench(quick: bool, command: str) -> None:
     embedder = make_embedder(settings.embedding, cache_dir=settings.cache_dir)
     fb = FinanceData.load(index_dir, qs, ids, embedder)
     sci = SciFactData.load(settings, embedder, quick)
-    today_cfg = Config(r.bm25_k1, r.bm25_b, r.fusion, r.alpha, r.rrf_k)
+    today_cfg = Config(
+        r.bm25_k1,
+        r.bm25_b,
+        r.fusion,
+        r.alpha,
+        r.rrf_k,
+        r.length_tokens if r.fusion == "length" else 0,
+    )
     scores = score_configs([today_cfg, *fusion_grid(quick)], fb, sci)
     today = scores[0]
     for mode, rec in searched.items():

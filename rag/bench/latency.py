@@ -28,6 +28,7 @@ import numpy as np
 
 from rag.bench.report import stamp, table, write_section
 from rag.bench.speed import SCIFACT, bench_env, load, pct, peak_rss_mb
+from rag.embed import resolve_dtype
 from rag.settings import Settings, get_settings
 
 SEED = 7
@@ -131,12 +132,15 @@ def measure(index_dir: Path, threads: int, n_queries: int) -> dict[str, Any]:
     import faiss
 
     from rag.bench.legacy import LegacyAnswerer
-    from rag.embed import CachedEmbedder, EmbeddingCache, SentenceTransformerEmbedder
+    from rag.embed import CachedEmbedder, EmbeddingCache, make_embedder
     from rag.service import Service
 
     faiss.omp_set_num_threads(threads)
     base = get_settings()
-    model = SentenceTransformerEmbedder(base.embedding.model_path, threads=threads)
+    # The shipped precision, as the index was built; no cache here (each phase gets a
+    # fresh one below). The int8 model file is read from the data folder's cache.
+    group = base.embedding.model_copy(update={"cache": False, "threads": threads})
+    model = make_embedder(group, cache_dir=base.cache_dir)
     test = queries("test")[:n_queries]
     warm = queries("train")[:WARMUP]
     out: dict[str, Any] = {"queries": len(test)}
@@ -235,7 +239,9 @@ def main(argv: list[str] | None = None) -> None:
         "answerer the reader replaced (`rag/bench/legacy.py`) on the same index: the code "
         "path of `POST /search` "
         "and `POST /ask` without HTTP. Each query is embedded by all-MiniLM-L6-v2 "
-        f"(float32, {args.threads} torch and FAISS thread(s)) through a fresh embedding cache, so "
+        f"({resolve_dtype(get_settings().embedding.dtype)}, the shipped precision, as the index "
+        f"was built; {args.threads} embedding and FAISS thread(s)) through a fresh embedding "
+        "cache, so "
         f"no test query is a cache hit; {WARMUP} train claims warm each phase up first. Hybrid "
         "retrieval: FAISS flat inner product + BM25 (bm25s), 100 candidates each, convex fusion. "
         f"The synthetic index replicates the SciFact index's chunks to {syn['chunks']:,} "

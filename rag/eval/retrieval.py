@@ -110,6 +110,7 @@ class Candidates:
     docs: list[str]  # doc id per candidate chunk
     dense: np.ndarray
     bm25: np.ndarray
+    n_tokens: int = 0  # the query's BM25 tokens ('length' fusion)
 
 
 def rank_docs(c: Candidates, fused: np.ndarray, k: int = 100) -> list[str]:
@@ -121,14 +122,18 @@ def rank_docs(c: Candidates, fused: np.ndarray, k: int = 100) -> list[str]:
     return [d for d, _ in sorted(best.items(), key=lambda x: -x[1])[:k]]
 
 
-def fuse(c: Candidates, method: str, alpha: float = 0.5, rrf_k: int = 60) -> np.ndarray:
+def fuse(
+    c: Candidates, method: str, alpha: float = 0.5, rrf_k: int = 60, length: int = 10
+) -> np.ndarray:
     """The product's fusion (:func:`rag.retrieve.fuse`) over one query's candidates."""
-    return fuse_scores(c.dense, c.bm25, method, alpha=alpha, rrf_k=rrf_k)
+    return fuse_scores(
+        c.dense, c.bm25, method, alpha=alpha, rrf_k=rrf_k, n_tokens=c.n_tokens, length=length
+    )
 
 
 def product_label(r: RetrievalSettings) -> str:
     """The report's name for the shipped retrieval default."""
-    weighted = r.fusion in ("convex", "zscore")
+    weighted = r.fusion in ("convex", "zscore", "length")
     return f"product({r.fusion}" + (f", alpha={r.alpha})" if weighted else ")")
 
 
@@ -186,6 +191,7 @@ def evaluate_beir(
                 [row_doc[r] for r, *_ in scored],
                 np.array([d for _, _, d, _ in scored]),
                 np.array([b for *_, b in scored]),
+                len(retriever.query_tokens(queries[q])),
             )
         return out, times
 
@@ -194,11 +200,12 @@ def evaluate_beir(
 
     def run(cands: dict[str, Candidates], method: str, alpha: float = 0.5) -> dict[str, list[str]]:
         return {
-            q: rank_docs(c, fuse(c, method, alpha, s.retrieval.rrf_k)) for q, c in cands.items()
+            q: rank_docs(c, fuse(c, method, alpha, s.retrieval.rrf_k, s.retrieval.length_tokens))
+            for q, c in cands.items()
         }
 
     r = s.retrieval
-    weighted = r.fusion if r.fusion in ("convex", "zscore") else "convex"
+    weighted = r.fusion if r.fusion in ("convex", "zscore", "length") else "convex"
     tuning = []
     best_alpha = r.alpha
     if tune_c:

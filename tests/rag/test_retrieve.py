@@ -124,5 +124,11 @@ def test_fuse_on_a_hand_made_example() -> None:
     rrf = [1 / 61 + 1 / 63, 2 / 62, 1 / 63 + 1 / 61]
     np.testing.assert_allclose(fuse(dense, bm25, "rrf", rrf_k=60), rrf)
     assert fuse(dense, bm25, "dense") is dense and fuse(dense, bm25, "bm25") is bm25
+    # 'length': convex up to `length` query tokens, then BM25's share shrinks with them
+    short = fuse(dense, bm25, "length", alpha=0.75, n_tokens=10, length=10)
+    np.testing.assert_allclose(short, [0.75, 0.5, 0.25])
+    long = fuse(dense, bm25, "length", alpha=0.5, n_tokens=20, length=10)  # share 0.25
+    np.testing.assert_allclose(long, [0.75, 0.5, 0.25])
+    np.testing.assert_allclose(fuse(dense, bm25, "length", n_tokens=0), [0.5, 0.5, 0.5])
     with pytest.raises(ValueError, match="unknown fusion"):
         fuse(dense, bm25, "max")
