@@ -3,7 +3,7 @@
 glibc gives each thread that contends for the heap an arena of its own, up to eight
 per core, and keeps freed memory in them. A server answering from a thread pool while
 it indexes uploads grew to 3.3x its idle RSS that way in the hostile load run
-(BENCHMARKS.md); two arenas and a trim after each index change kept it near 1.5x.
+(BENCHMARKS.md); two arenas and a trim after each index change held it at 1.2-1.3x.
 """
 
 from __future__ import annotations
