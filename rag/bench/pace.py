@@ -291,6 +291,13 @@ def bench_docs(n: int, words: int, reps: int) -> dict[str, Any]:
     }
 
 
+def training_note(res: dict[str, Any]) -> str:
+    """The run's word on whether the reader training shared the cores."""
+    if res["training"]:
+        return "The reader training (`rag.reader.train`) was still running on both cores."
+    return "No training was running."
+
+
 def docs_markdown(res: dict[str, Any], command: str) -> str:
     med = {k: statistics.median(r["wall_s"] for r in v) for k, v in res["runs"].items()}
     n = res["n"]
@@ -329,11 +336,7 @@ def docs_markdown(res: dict[str, Any], command: str) -> str:
         ],
         rows,
     )
-    busy = (
-        "The reader training (`rag.reader.train`) was still running on both cores."
-        if res["training"]
-        else "No training was running."
-    )
+    busy = training_note(res)
     return (
         stamp(command)
         + f"\n**Method.** The first {n:,} abstracts of SciFact's corpus, each cut to its first "
@@ -455,11 +458,7 @@ def archive_markdown(res: dict[str, Any], command: str) -> str:
         )
     fb = [r for r in res["runs"] if r["corpus"].startswith("Finance")]
     ratio = fb[1]["wall_s"] / fb[0]["wall_s"] if len(fb) == 2 else float("nan")
-    busy = (
-        "The reader training (`rag.reader.train`) was still running on both cores."
-        if res["training"]
-        else "No training was running."
-    )
+    busy = training_note(res)
     return (
         stamp(command)
         + f"\n**Method.** `python -m rag ingest FOLDER --json`, each run a fresh process with an "
