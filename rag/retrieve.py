@@ -86,9 +86,9 @@ def fuse(
     noisy); 'rrf': reciprocal rank fusion, ``sum 1 / (rrf_k + rank)``; 'dense' or
     'bm25': one score alone.
     """
-    if method == "length":
-        w = (1 - alpha) * min(1.0, length / max(n_tokens, 1))
-        return (1 - w) * minmax(dense) + w * minmax(bm25)
+    if method == "length":  # convex, with BM25's share shrunk for a long query
+        bm25_share = (1 - alpha) * min(1.0, length / max(n_tokens, 1))
+        method, alpha = "convex", 1 - bm25_share
     if method == "dense":
         return dense
     if method == "bm25":
@@ -170,7 +170,7 @@ class Retriever:
         if fusion != "bm25":
             qvec = self.embedder.embed([query])[0]
             dense = self._dense(qvec, n, allowed)
-        tokens = self.query_tokens(query)
+        tokens = self.query_tokens(query) if fusion != "dense" else []
         bm25_all = self._bm25_vector(tokens, allowed) if fusion != "dense" else np.zeros(0)
         bm25_top: dict[int, float] = {}
         if bm25_all.size:
