@@ -77,9 +77,9 @@ def seconds(work: Callable[[], object], runs: int = 1) -> float:
     return best
 
 
-def write_pages_pdf(
+def write_lines_pdf(
     path: Path,
-    pages: Sequence[Sequence[tuple[float, str]]],
+    lines: Sequence[tuple[float, str]],
     info: dict[str, str] | None = None,
     *,
     page: tuple[float, float] = (595, 842),
@@ -87,22 +87,20 @@ def write_pages_pdf(
     x: float = 56,
     leading: float = 1.6,
 ) -> Path:
-    """A PDF at ``path`` with one page per entry of ``pages``, each its ``(font size,
-    text)`` lines from ``top`` down, in Helvetica, each ``leading`` times its size below
-    the last; ``info`` its information dictionary (None: none at all)."""
+    """A one-page PDF at ``path`` with ``(font size, text)`` lines from ``top`` down, in
+    Helvetica, each ``leading`` times its size below the last; ``info`` its information
+    dictionary (None: none at all)."""
     writer = PdfWriter()
-    resources = _font(writer)
-    for lines in pages:
-        pdf_page = writer.add_blank_page(*page)
-        pdf_page[NameObject("/Resources")] = resources
-        ops, y = [], top
-        for size, text in lines:
-            safe = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-            ops.append(f"BT /F1 {size} Tf {x} {y} Td ({safe}) Tj ET")
-            y -= size * leading
-        stream = DecodedStreamObject()
-        stream.set_data("\n".join(ops).encode("latin-1"))
-        pdf_page[NameObject("/Contents")] = writer._add_object(stream)
+    pdf_page = writer.add_blank_page(*page)
+    pdf_page[NameObject("/Resources")] = _font(writer)
+    ops, y = [], top
+    for size, text in lines:
+        safe = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        ops.append(f"BT /F1 {size} Tf {x} {y} Td ({safe}) Tj ET")
+        y -= size * leading
+    stream = DecodedStreamObject()
+    stream.set_data("\n".join(ops).encode("latin-1"))
+    pdf_page[NameObject("/Contents")] = writer._add_object(stream)
     if info is not None:
         writer.add_metadata(info)
     with path.open("wb") as out:
@@ -110,28 +108,11 @@ def write_pages_pdf(
     return path
 
 
-def write_lines_pdf(
-    path: Path,
-    lines: Sequence[tuple[float, str]],
-    info: dict[str, str] | None = None,
-    **layout: Any,
-) -> Path:
-    """A one-page :func:`write_pages_pdf`."""
-    return write_pages_pdf(path, [lines], info, **layout)
-
-
 @pytest.fixture
 def lines_pdf() -> LinesPdf:
     """``lines_pdf(path, [(size, text), ...], info, page=..., top=..., x=..., leading=...)``:
     see :func:`write_lines_pdf`."""
     return write_lines_pdf
-
-
-@pytest.fixture
-def pages_pdf() -> LinesPdf:
-    """``pages_pdf(path, [[(size, text), ...], ...], info, page=..., top=..., ...)``: see
-    :func:`write_pages_pdf`."""
-    return write_pages_pdf
 
 
 @pytest.fixture

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from pypdf import PdfWriter
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from ingest.page_image import MAX_SIDE_PX, locate, render_page
 from rag.errors import CorruptFile, NotFound
@@ -22,17 +23,34 @@ QUOTE = "The strength of business and high-tech manufacturing varies from city t
 TOP, STEP, SIZE = 780.0, 24.0, 12
 
 
-def lines(page: list[str]) -> list[tuple[float, str]]:
-    """``page``'s strings as lines from ``TOP`` down in ``STEP`` points."""
-    return [(SIZE, text) for text in page]
-
-
-LAYOUT = {"top": TOP, "leading": STEP / SIZE}
+def write_pdf(path: Path, pages: list[list[str]], size: tuple[int, int] = (595, 842)) -> Path:
+    """A PDF with one Helvetica line per string, from ``TOP`` down in ``STEP`` points."""
+    writer = PdfWriter()
+    font = DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"),
+        NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica"),
+    })  # fmt: skip
+    font_ref = writer._add_object(font)
+    for lines in pages:
+        page = writer.add_blank_page(*size)
+        fonts = DictionaryObject({NameObject("/F1"): font_ref})
+        page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+        ops = [
+            f"BT /F1 {SIZE} Tf 56 {TOP - i * STEP} Td ({line}) Tj ET"
+            for i, line in enumerate(lines)
+        ]
+        stream = DecodedStreamObject()
+        stream.set_data("\n".join(ops).encode("latin-1"))
+        page[NameObject("/Contents")] = writer._add_object(stream)
+    with path.open("wb") as out:
+        writer.write(out)
+    return path
 
 
 @pytest.fixture
-def pdf(tmp_path: Path, pages_pdf: Callable[..., Path]) -> Path:
-    return pages_pdf(tmp_path / "report.pdf", [lines(PAGE_1), lines(PAGE_2)], **LAYOUT)
+def pdf(tmp_path: Path) -> Path:
+    return write_pdf(tmp_path / "report.pdf", [PAGE_1, PAGE_2])
 
 
 def _yellow(image: Image.Image, box: tuple[int, int, int, int]) -> float:
@@ -87,9 +105,7 @@ def test_a_missing_page_and_a_damaged_file_are_clear_errors(pdf: Path, tmp_path:
         render_page(bad, 1, QUOTE)
 
 
-def test_an_absurdly_tall_page_is_rendered_within_bounds(
-    tmp_path: Path, pages_pdf: Callable[..., Path]
-) -> None:
-    tall = pages_pdf(tmp_path / "tall.pdf", [lines(PAGE_1)], page=(10, 14_000), **LAYOUT)
+def test_an_absurdly_tall_page_is_rendered_within_bounds(tmp_path: Path) -> None:
+    tall = write_pdf(tmp_path / "tall.pdf", [PAGE_1], size=(10, 14_000))
     shown = render_page(tall, 1, None, width=2000)
     assert max(shown.width, shown.height) <= MAX_SIDE_PX
