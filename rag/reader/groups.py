@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 
 from rag.reader import data as D
+from rag.reader.perturb import article_pools, perturb
 from rag.text import bm25_tokenize, english_stemmer
 
 
@@ -60,15 +61,26 @@ def _bm25_rankings(qs: list[D.Question]) -> dict[str, tuple[list[int], list[tupl
 
 
 def build_groups(
-    qs: list[D.Question], rng: random.Random, *, in_para: int = 2, no_answer_share: float = 0.0
+    qs: list[D.Question],
+    rng: random.Random,
+    *,
+    in_para: int = 2,
+    no_answer_share: float = 0.0,
+    perturb_share: float = 0.0,
 ) -> list[Group]:
     """One group per question: its answer sentence (if any) and hard negatives.
 
     With ``no_answer_share``, that share of the answerable questions also gets a group
     with no answer in it: the question against the BM25-best sentences of *other*
     paragraphs of its article that do not contain the answer text. That is what a
-    retriever hands the reader when the corpus does not answer: text on the topic."""
+    retriever hands the reader when the corpus does not answer: text on the topic.
+
+    With ``perturb_share``, that share of the answerable questions also gets an
+    unanswerable twin (``rag.reader.perturb``: a name, number or superlative changed
+    to one the paragraph does not contain) read against its own paragraph, the old
+    answer sentence first, all negative: SQuAD 2.0's kind of near miss."""
     rank = _bm25_rankings(qs)
+    pools = article_pools(qs) if perturb_share else {}
     sent_of: dict[tuple[int, int], tuple[str, ...]] = {
         (q.article, q.paragraph): q.sentences for q in qs
     }
@@ -108,6 +120,17 @@ def build_groups(
                     break
             if len(none) >= 2:
                 groups.append(none)
+        if q.answer_sentence is not None and perturb_share and rng.random() < perturb_share:
+            twin = perturb(q, pools[(q.article, q.paragraph)], rng)
+            if twin is not None:
+                order = [q.answer_sentence] + [i for i in own if i != q.answer_sentence]
+                near: Group = [
+                    Pair(twin.question, q.title, q.sentences[i], 0, None,
+                         q.sentences[i - 1] if i else "")
+                    for i in order[: in_para + 1]
+                ]  # fmt: skip
+                if len(near) >= 2:
+                    groups.append(near)
     return groups
 
 

@@ -7,6 +7,9 @@ continue) and logged. Training data, by question (one group of pairs each):
 - SQuAD 1.1 train (all but its last articles): the answer sentence, the paragraph's
   other sentences that BM25 ranks highest for the question (hard negatives), and
   the BM25-best sentence of *another* paragraph of the same article;
+- optionally (``--perturb-share``) an unanswerable twin of a SQuAD 1.1 question,
+  a name, number or superlative swapped for one its paragraph lacks, read against
+  its old answer sentence (``rag.reader.perturb``);
 - SQuAD 2.0 dev articles at positions 0, 4, 8, ...: the same for answerable
   questions, and for unanswerable ones the paragraph's BM25-best sentences, all
   negative, so the answer head learns to say "no sentence here answers".
@@ -143,6 +146,13 @@ def main(argv: list[str] | None = None) -> None:
         "from other paragraphs, none answering",
     )
     ap.add_argument(
+        "--perturb-share",
+        type=float,
+        default=0.0,
+        help="share of SQuAD 1.1 questions that also get an unanswerable twin "
+        "(a name, number or superlative swapped: rag.reader.perturb)",
+    )
+    ap.add_argument(
         "--v2-repeat", type=int, default=1, help="times each SQuAD 2.0 training group is used"
     )
     ap.add_argument(
@@ -211,7 +221,10 @@ def main(argv: list[str] | None = None) -> None:
         sum(q.answer_sentence is None for q in v2qs),
     )
     groups = build_groups(
-        qs, random.Random(args.seed), no_answer_share=args.no_answer_share
+        qs,
+        random.Random(args.seed),
+        no_answer_share=args.no_answer_share,
+        perturb_share=args.perturb_share,
     ) + args.v2_repeat * build_groups(v2qs, random.Random(args.seed + 1))
     v2cal = D.questions(v2, positions=iter(D.v2_calibration_positions(len(v2))))
     random.Random(args.seed).shuffle(v2cal)

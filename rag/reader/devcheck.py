@@ -1,0 +1,85 @@
+"""Compare reader drafts on development data only, before any reported number is seen.
+
+``python -m rag.reader.devcheck ../shared/data/squad MODEL [MODEL ...] --json``
+reads, with each model folder as shipped (int8), the held-out SQuAD 1.1 *train*
+articles (top-1 sentence among each paragraph's sentences) and the SQuAD 2.0 dev
+calibration articles at positions 2, 10, 18, ... (answerability ROC AUC of the best
+sentence's probability). Neither set is ever trained on, and neither is reported as
+a result: this is what a new draft is kept or dropped on. SQuAD 1.1 dev, the odd
+SQuAD 2.0 articles and the corpus question set are not read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+from pathlib import Path
+
+from rag.reader import data as D
+from rag.reader.calibrate import roc_auc
+
+log = logging.getLogger(__name__)
+
+
+def check(model: Path, squad: Path, *, holdout: int) -> dict[str, float | int | str]:
+    from rag.reader.reader import CrossEncoderReader
+
+    train = D.load_json(squad, "train")
+    held = [
+        q
+        for q in D.questions(train, positions=iter(D.holdout_positions(len(train))))
+        if q.answer_sentence is not None
+    ]
+    random.Random(13).shuffle(held)
+    held = held[:holdout]
+    v2 = D.load_json(squad, "v2dev")
+    cal = D.questions(v2, positions=iter(D.v2_calibration_positions(len(v2))))
+    reader = CrossEncoderReader(model)
+    hits, best = 0, []
+    for qs, sink in ((held, "top1"), (cal, "auc")):
+        qq, ss, tt, cc = D.sentence_pairs(qs)
+        readings = reader.read_pairs(qq, ss, tt, cc)
+        k = 0
+        for q in qs:
+            probs = [r.prob for r in readings[k : k + len(q.sentences)]]
+            k += len(q.sentences)
+            if sink == "top1":
+                hits += int(probs.index(max(probs)) == q.answer_sentence)
+            else:
+                best.append(max(probs))
+    labels = [int(q.answer_sentence is not None) for q in cal]
+    return {
+        "model": str(model),
+        "holdout_train_top1": round(hits / max(1, len(held)), 4),
+        "holdout_questions": len(held),
+        "calibration_auc": round(roc_auc(labels, best), 4),
+        "calibration_questions": len(cal),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        prog="python -m rag.reader.devcheck", description=__doc__.split("\n")[0]
+    )
+    ap.add_argument("squad", type=Path)
+    ap.add_argument("models", type=Path, nargs="+")
+    ap.add_argument("--holdout", type=int, default=1200, help="held-out train questions")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    out = [check(m, args.squad, holdout=args.holdout) for m in args.models]
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        for row in out:
+            print(
+                f"{row['model']}: top-1 {row['holdout_train_top1']} "
+                f"({row['holdout_questions']} held-out train questions), calibration AUC "
+                f"{row['calibration_auc']} ({row['calibration_questions']} questions)"
+            )
+
+
+if __name__ == "__main__":
+    main()
