@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import time
 from collections.abc import Callable, Sequence
@@ -11,6 +12,13 @@ from typing import Any
 import pytest
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+_spec = importlib.util.spec_from_file_location(
+    "pdf_lines", Path(__file__).resolve().parents[1] / "pdf_lines.py"
+)
+assert _spec is not None and _spec.loader is not None
+pdf_lines = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(pdf_lines)
 
 PdfBuilder = Callable[..., bytes]
 LinesPdf = Callable[..., Path]
@@ -90,22 +98,12 @@ def write_lines_pdf(
     """A one-page PDF at ``path`` with ``(font size, text)`` lines from ``top`` down, in
     Helvetica, each ``leading`` times its size below the last; ``info`` its information
     dictionary (None: none at all)."""
-    writer = PdfWriter()
-    pdf_page = writer.add_blank_page(*page)
-    pdf_page[NameObject("/Resources")] = _font(writer)
-    ops, y = [], top
-    for size, text in lines:
-        safe = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        ops.append(f"BT /F1 {size} Tf {x} {y} Td ({safe}) Tj ET")
-        y -= size * leading
-    stream = DecodedStreamObject()
-    stream.set_data("\n".join(ops).encode("latin-1"))
-    pdf_page[NameObject("/Contents")] = writer._add_object(stream)
-    if info is not None:
-        writer.add_metadata(info)
-    with path.open("wb") as out:
-        writer.write(out)
-    return path
+    return pdf_lines.write_pages(path, [lines], info, page=page, top=top, x=x, leading=leading)
+
+
+def write_text_pages(path: Path, pages: Sequence[Sequence[str]], size: float = 10) -> Path:
+    """A PDF with one page per entry of ``pages``, one ``size``-point line per string."""
+    return pdf_lines.write_pages(path, [[(size, t) for t in p] for p in pages], top=800.0)
 
 
 @pytest.fixture
@@ -113,6 +111,12 @@ def lines_pdf() -> LinesPdf:
     """``lines_pdf(path, [(size, text), ...], info, page=..., top=..., x=..., leading=...)``:
     see :func:`write_lines_pdf`."""
     return write_lines_pdf
+
+
+@pytest.fixture
+def text_pages_pdf() -> Callable[..., Path]:
+    """``text_pages_pdf(path, [[line, ...], ...], size=10)``: see :func:`write_text_pages`."""
+    return write_text_pages
 
 
 @pytest.fixture

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from ingest.page_image import MAX_SIDE_PX, locate, render_page
 from rag.errors import CorruptFile, NotFound
+
+_spec = importlib.util.spec_from_file_location(
+    "pdf_lines", Path(__file__).resolve().parents[1] / "pdf_lines.py"
+)
+assert _spec is not None and _spec.loader is not None
+pdf_lines = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(pdf_lines)
 
 PAGE_1 = ["Cities outside London are at risk of being left behind by the recovery."]
 PAGE_2 = [
@@ -24,28 +30,10 @@ TOP, STEP, SIZE = 780.0, 24.0, 12
 
 
 def write_pdf(path: Path, pages: list[list[str]], size: tuple[int, int] = (595, 842)) -> Path:
-    """A PDF with one Helvetica line per string, from ``TOP`` down in ``STEP`` points."""
-    writer = PdfWriter()
-    font = DictionaryObject({
-        NameObject("/Type"): NameObject("/Font"),
-        NameObject("/Subtype"): NameObject("/Type1"),
-        NameObject("/BaseFont"): NameObject("/Helvetica"),
-    })  # fmt: skip
-    font_ref = writer._add_object(font)
-    for lines in pages:
-        page = writer.add_blank_page(*size)
-        fonts = DictionaryObject({NameObject("/F1"): font_ref})
-        page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
-        ops = [
-            f"BT /F1 {SIZE} Tf 56 {TOP - i * STEP} Td ({line}) Tj ET"
-            for i, line in enumerate(lines)
-        ]
-        stream = DecodedStreamObject()
-        stream.set_data("\n".join(ops).encode("latin-1"))
-        page[NameObject("/Contents")] = writer._add_object(stream)
-    with path.open("wb") as out:
-        writer.write(out)
-    return path
+    """A PDF with one Helvetica line per string, from ``TOP`` down in ``STEP`` points.
+    (Also loaded by path from the page-image route and browser tests.)"""
+    lines = [[(SIZE, line) for line in page] for page in pages]
+    return pdf_lines.write_pages(path, lines, page=size, top=TOP, leading=STEP / SIZE)
 
 
 @pytest.fixture

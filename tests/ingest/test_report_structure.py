@@ -4,11 +4,10 @@ heading path embedded with each chunk but never quoted."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from ingest.chunk import approximate_counter, chunk_document
 from ingest.load import load
@@ -37,51 +36,28 @@ BODIES = [
 WORDS = ["pay", "jobs", "skills", "rail", "councils"]
 
 
-def _pdf(path: Path, pages: list[list[str]]) -> Path:
-    """A PDF with one Helvetica line per string, from the top of each page."""
-    writer = PdfWriter()
-    font = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/Type1"),
-            NameObject("/BaseFont"): NameObject("/Helvetica"),
-        }
-    )
-    font_ref = writer._add_object(font)
-    for lines in pages:
-        page = writer.add_blank_page(595, 842)
-        fonts = DictionaryObject({NameObject("/F1"): font_ref})
-        page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
-        ops = []
-        for n, text in enumerate(lines):
-            safe = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-            ops.append(f"BT /F1 10 Tf 56 {800 - 16 * n} Td ({safe}) Tj ET")
-        stream = DecodedStreamObject()
-        stream.set_data("\n".join(ops).encode("latin-1"))
-        page[NameObject("/Contents")] = writer._add_object(stream)
-    with path.open("wb") as out:
-        writer.write(out)
-    return path
-
-
-def _report(tmp_path: Path) -> Path:
+def _report(tmp_path: Path, text_pages_pdf: Callable[..., Path]) -> Path:
     pages = [
         [f"{HEADER} {n + 1}", body, f"Figure {n + 1} shows {word}.", str(n + 1)]
         for n, (body, word) in enumerate(zip(BODIES, WORDS, strict=True))
     ]
-    return _pdf(tmp_path / "streets-ahead.pdf", pages)
+    return text_pages_pdf(tmp_path / "streets-ahead.pdf", pages)
 
 
-def test_running_headers_and_page_numbers_leave_the_pdf_text(tmp_path: Path) -> None:
-    doc = load(_report(tmp_path))
+def test_running_headers_and_page_numbers_leave_the_pdf_text(
+    tmp_path: Path, text_pages_pdf: Callable[..., Path]
+) -> None:
+    doc = load(_report(tmp_path, text_pages_pdf))
     assert HEADER not in doc.text
     for span, body in zip(doc.pages, BODIES, strict=True):
         page = doc.text[span.start : span.end]
         assert page.split("\n") == [body, f"Figure {span.page} shows {WORDS[span.page - 1]}."]
 
 
-def test_every_chunk_still_slices_from_the_text_on_its_page(tmp_path: Path) -> None:
-    loaded = load(_report(tmp_path))
+def test_every_chunk_still_slices_from_the_text_on_its_page(
+    tmp_path: Path, text_pages_pdf: Callable[..., Path]
+) -> None:
+    loaded = load(_report(tmp_path, text_pages_pdf))
     doc = Document("d", loaded.source, "h", loaded.kind, loaded.text, loaded.meta, loaded.pages)
     chunks = chunk_document(doc, max_tokens=20, overlap_tokens=5, count_tokens=approximate_counter)
     assert len(chunks) >= len(BODIES)
