@@ -6,10 +6,10 @@ wholly undone (killed before)."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,15 +51,6 @@ sys.exit(3)  # not killed: the test's kill point was never reached
 """.replace("NEW_BYTES", repr(NEW))
 
 
-def settings_for(tmp: Path) -> Settings:
-    return Settings(
-        embedding={"backend": "hash"},
-        answer={"reader": "lexical"},
-        data_dir=tmp / "data",
-        corpus_dir=tmp / "corpus",
-    )
-
-
 def hidden_debris(corpus: Path) -> list[str]:
     return sorted(str(p.relative_to(corpus)) for p in corpus.rglob(".*"))
 
@@ -68,15 +59,17 @@ def hidden_debris(corpus: Path) -> list[str]:
 @pytest.mark.parametrize("point", ["before-commit", "after-commit"])
 @pytest.mark.parametrize("mode", ["add", "replace", "delete"])
 def test_a_killed_change_is_finished_or_undone_at_start_up(
-    tmp_path: Path, mode: str, point: str
+    tmp_path: Path,
+    mode: str,
+    point: str,
+    make_settings: Callable[..., Settings],
+    seed_copier: Callable[[Path], Path],
 ) -> None:
-    corpus = tmp_path / "corpus"
-    (corpus / "uploads").mkdir(parents=True)
-    for f in sorted((ROOT / "corpus").glob("*.txt")):
-        shutil.copy(f, corpus / f.name)
+    corpus = seed_copier(tmp_path / "corpus")
+    (corpus / "uploads").mkdir()
     existing = corpus / "uploads" / "existing.txt"
     existing.write_bytes(OLD)
-    settings = settings_for(tmp_path)
+    settings = make_settings(tmp_path / "data", corpus_dir=corpus)
     summary = Service(settings).ingest([corpus])
     assert len(summary.added) == 3
     doc_id = summary.outcome(existing).doc_id  # type: ignore[union-attr]
@@ -107,7 +100,9 @@ def test_a_killed_change_is_finished_or_undone_at_start_up(
         assert existing.exists() == (not committed)
 
 
-def test_start_up_sweeps_hidden_copies_left_by_older_uploads(tmp_path: Path) -> None:
+def test_start_up_sweeps_hidden_copies_left_by_older_uploads(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
     uploads = tmp_path / "corpus" / "uploads"
     uploads.mkdir(parents=True)
     (uploads / "a.txt").write_bytes(NEW)
@@ -118,7 +113,7 @@ def test_start_up_sweeps_hidden_copies_left_by_older_uploads(tmp_path: Path) -> 
     (unfinished / "files" / "uploads").mkdir(parents=True)
     (unfinished / "files" / "uploads" / "d.txt").write_bytes(NEW)
     (unfinished / "KIND").write_text("add")  # not in the index: undone
-    Service(settings_for(tmp_path))
+    Service(make_settings(tmp_path / "data", corpus_dir=tmp_path / "corpus"))
     assert hidden_debris(tmp_path / "corpus") == []
     assert sorted(p.name for p in uploads.iterdir()) == ["a.txt", "b.txt"]
     assert (uploads / "a.txt").read_bytes() == NEW and (uploads / "b.txt").read_bytes() == OLD

@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,23 +28,14 @@ KEY = "test-key-0123456789"
 NEW_DOC = "Flexible working\n\nEmployers who offered flexible working saw lower turnover.\n"
 
 
-def settings_for(tmp: Path) -> Settings:
-    return Settings(
-        embedding={"backend": "hash"},
-        answer={"reader": "lexical"},
-        data_dir=tmp / "data",
-        corpus_dir=tmp / "corpus",
-        api={"api_key": KEY},
-    )
-
-
 @pytest.fixture
-def service(tmp_path: Path) -> Service:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for f in sorted((ROOT / "corpus").glob("*.txt")):
-        shutil.copy(f, corpus / f.name)
-    svc = Service(settings_for(tmp_path))
+def service(
+    tmp_path: Path,
+    make_settings: Callable[..., Settings],
+    seed_copier: Callable[[Path], Path],
+) -> Service:
+    corpus = seed_copier(tmp_path / "corpus")
+    svc = Service(make_settings(tmp_path / "data", corpus_dir=corpus, api={"api_key": KEY}))
     assert len(svc.ingest([corpus]).added) == 2
     return svc
 
