@@ -6,8 +6,8 @@ their source.
 
 For each PDF of ``SHARED/financebench/pdfs`` and ``SHARED/pdfs/good``: 'running before'
 counts the lines that :func:`ingest.structure.strip_running_lines` finds at the edges of
-the pages as pypdf gives them (normalised, nothing dropped yet: recorded during the one
-``ingest.load`` of the file); 'after' runs the same
+the pages as PDFium (else pypdf) gives them (normalised, nothing dropped yet: recorded
+during the one ``ingest.load`` of the file); 'after' runs the same
 detection again over the pages of the loaded document (what is indexed); 'copies left'
 counts the lines of the loaded text that still read like one of those running lines
 (same words, numbers aside) anywhere on a page (a running line with words that was
@@ -37,7 +37,7 @@ _DIGITS = re.compile(r"\d+")
 
 def _loaded_with_raw_pages(path: Path) -> tuple[LoadedDocument, list[str]]:
     """The document as ``ingest.load`` gives it, and its pages as ``ingest.pdf`` hands
-    them to the structure step (normalised pypdf text, nothing dropped): one parse."""
+    them to the structure step (normalised page text, nothing dropped): one parse."""
     seen: list[list[str]] = []
     original = ingest.pdf.strip_running_lines
 
