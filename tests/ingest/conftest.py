@@ -89,16 +89,12 @@ def write_lines_pdf(
     path: Path,
     lines: Sequence[tuple[float, str]],
     info: dict[str, str] | None = None,
-    *,
-    page: tuple[float, float] = (595, 842),
-    top: float = 780.0,
-    x: float = 56,
-    leading: float = 1.6,
+    **layout: Any,
 ) -> Path:
-    """A one-page PDF at ``path`` with ``(font size, text)`` lines from ``top`` down, in
-    Helvetica, each ``leading`` times its size below the last; ``info`` its information
-    dictionary (None: none at all)."""
-    return pdf_lines.write_pages(path, [lines], info, page=page, top=top, x=x, leading=leading)
+    """A one-page PDF at ``path`` with ``(font size, text)`` lines, ``info`` its
+    information dictionary (None: none at all); ``layout`` (page, top, x, leading) as
+    in ``tests/pdf_lines.write_pages``."""
+    return pdf_lines.write_pages(path, [lines], info, **layout)
 
 
 def write_text_pages(path: Path, pages: Sequence[Sequence[str]], size: float = 10) -> Path:
