@@ -40,7 +40,7 @@ def make_reader(settings: AnswerSettings) -> Reader:
     """The reader named by ``settings.reader``: the shipped model, or the lexical fake."""
     if settings.reader == "lexical":
         return LexicalReader()
-    return shared_reader(settings.reader_path)
+    return shared_reader(settings.reader_path, int8=settings.reader_precision == "int8")
 
 
 class Answerer:

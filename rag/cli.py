@@ -322,7 +322,8 @@ def eval_reader(
 
     s = _settings()
     methods = method or ["reader", "bi_encoder", "heuristic"]
-    reader = CrossEncoderReader(model) if "reader" in methods else None
+    int8 = s.answer.reader_precision == "int8"
+    reader = CrossEncoderReader(model, quantize=int8) if "reader" in methods else None
     embedder = make_embedder(s.embedding, cache_dir=s.cache_dir)
     report = evaluate_reader(folder, reader=reader, embedder=embedder,
                              stemmer=Stemmer.Stemmer("english"), limit=limit, methods=methods)

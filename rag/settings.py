@@ -230,6 +230,12 @@ class AnswerSettings(BaseModel):
     reader_path: Path | None = Field(
         None, description="A reader folder to use instead of the shipped one."
     )
+    reader_precision: Literal["float32", "int8"] = Field(
+        "float32",
+        description="The reader's arithmetic on the CPU. 'int8' (torch dynamic quantisation) "
+        "reads about twice as fast but ranks and abstains worse on development data "
+        "(BENCHMARKS.md, Reader); each has its own calibrated threshold.",
+    )
     abstain_threshold: float | None = Field(
         None,
         description="Abstain when the best sentence's answer probability is below this; "

@@ -235,7 +235,8 @@ def main(argv: list[str] | None = None) -> None:
     md = stamp(cmd) + (
         f"\n**Method.** {real['queries']} SciFact test claims, one at a time, through "
         "`Service.search` (k=5), `Service.ask` (extractive, the shipped settings: the reader "
-        "reads the sentences of the top passages, int8) and, as `ask_before`, the hand-tuned "
+        f"reads the sentences of the top passages, {get_settings().answer.reader_precision}) "
+        "and, as `ask_before`, the hand-tuned "
         "answerer the reader replaced (`rag/bench/legacy.py`) on the same index: the code "
         "path of `POST /search` "
         "and `POST /ask` without HTTP. Each query is embedded by all-MiniLM-L6-v2 "

@@ -38,11 +38,14 @@ def main() -> None:
     else:
         s = get_settings()
         report = evaluate_reader(
-            SQUAD, reader=CrossEncoderReader(), stemmer=english_stemmer(),
+            SQUAD, reader=CrossEncoderReader(quantize=s.answer.reader_precision == "int8"),
+            stemmer=english_stemmer(),
             embedder=make_embedder(s.embedding, cache_dir=s.cache_dir),
             limit=1000 if quick else None,
         )  # fmt: skip
     cfg = json.loads((MODEL_DIR / "reader.json").read_text())
+    precision = get_settings().answer.reader_precision
+    key = "threshold_int8" if precision == "int8" else "threshold"
     cmd = "python -m rag.bench.reader" + (" --quick" if quick else "")
     r = report["reader"]
     md = stamp(cmd) + (
@@ -54,10 +57,11 @@ def main() -> None:
         f"Answerability: {r['v2_questions']:,} questions ({r['v2_unanswerable']:,} unanswerable) "
         "of the SQuAD 2.0 dev articles at odd positions, never trained, tuned or calibrated on; "
         "ROC AUC of the best sentence's score (the heuristic: its old confidence), accuracy at "
-        "the method's threshold. The reader's threshold is the shipped one "
-        f"({cfg['threshold']}: {cfg.get('threshold_from', '')}); the baselines' is their "
+        "the method's threshold. The reader's threshold is the shipped one for its precision "
+        f"({cfg[key]}: {cfg.get(key + '_from', '')}); the baselines' is their "
         "best-accuracy cut on the same calibration articles. Throughput is pairs scored per "
-        "second in one process on this machine (the reader int8, batch 32; the baselines embed "
+        f"second in one process on this machine (the reader in {precision}, batch 32; the "
+        "baselines embed "
         "each distinct text once through the embedding cache, so a re-run counts cache hits).\n\n"
     )
     md += table(

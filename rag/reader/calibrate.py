@@ -92,13 +92,16 @@ def main(argv: list[str] | None = None) -> None:
         default=0.90,
         help="share of answerable calibration questions the threshold answers",
     )
+    ap.add_argument(
+        "--int8", action="store_true", help="calibrate the int8 reader (threshold_int8)"
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     from rag.reader.reader import CrossEncoderReader
 
     v2 = D.load_json(args.squad, "v2dev")
     cal = D.questions(v2, positions=iter(D.v2_calibration_positions(len(v2))))
-    reader = CrossEncoderReader(args.model)
+    reader = CrossEncoderReader(args.model, quantize=args.int8)
     probs = best_probabilities(reader, cal)
     labels = [int(q.answer_sentence is not None) for q in cal]
     y = np.asarray(labels, dtype=bool)
@@ -108,8 +111,9 @@ def main(argv: list[str] | None = None) -> None:
     acc = float(np.mean((p >= cut) == y))
     cfg_path = args.model / "reader.json"
     cfg = json.loads(cfg_path.read_text())
-    cfg["threshold"] = round(cut, 4)
-    cfg["threshold_from"] = (
+    key = "threshold_int8" if args.int8 else "threshold"
+    cfg[key] = round(cut, 4)
+    cfg[f"{key}_from"] = (
         f"the highest cut answering {args.coverage:.0%} of the answerable questions of the "
         f"SQuAD 2.0 dev articles at positions 2, 10, 18, ... ({len(cal)} questions, "
         f"{labels.count(0)} unanswerable; accuracy there {acc:.4f}, abstaining on "
@@ -117,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         f"there is {best:.4f} (accuracy {float(np.mean((p >= best) == y)):.4f})"
     )
     cfg_path.write_text(json.dumps(cfg, indent=2) + "\n")
-    log.info("threshold %.4f written to %s: %s", cut, cfg_path, cfg["threshold_from"])
+    log.info("%s %.4f written to %s: %s", key, cut, cfg_path, cfg[f"{key}_from"])
 
 
 if __name__ == "__main__":

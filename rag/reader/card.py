@@ -78,7 +78,9 @@ and (b) start/end logits over the sentence's tokens marking the answer span.
   threshold, checksums, a check pair), `training.json` (command, commit, progress).
 - sha256 of `reader.safetensors`: `{cfg["weights_sha256"]}`
 - sha256 of the base `model.safetensors`: `{cfg["base_weights_sha256"]}`
-- Inference: torch dynamic int8 quantisation of the linear layers, CPU.
+- Inference: float32 on the CPU (the default), or torch dynamic int8 quantisation of
+  the linear layers (`RAG_ANSWER__READER_PRECISION=int8`: about twice as fast, worse
+  on development data; it has its own threshold, `threshold_int8`).
 - Intended use: ranking the sentences of retrieved passages for a question, marking
   the answer inside the best ones, and abstaining when no sentence answers. English
   prose; not trained on tables or on multi-sentence answers.
@@ -117,7 +119,9 @@ ROC AUC on 300 questions of the calibration articles):
 {hist}
 
 ## Threshold
-{cfg["threshold"]}: {cfg.get("threshold_from", "")}
+{cfg["threshold"]} (float32): {cfg.get("threshold_from", "")}
+
+{cfg.get("threshold_int8", "none")} (int8): {cfg.get("threshold_int8_from", "")}
 
 ## Evaluation (`rag eval reader ../shared/data/squad`; held-out data only)
 SQuAD 1.1 dev: sentence top-1 among each paragraph's sentences, span EM/F1 (0 for a
@@ -146,7 +150,7 @@ threshold.
 ## Check pair
 `{CHECK["question"]}` / `{CHECK["sentence"]}` (previous sentence:
 `{CHECK["context"]}`) → probability {cfg["check"]["prob"]},
-span `{span}` (int8 on the machine that wrote this card; tested in
+span `{span}` (float32 on the machine that wrote this card; tested in
 `tests/rag/reader/test_shipped.py`).
 """
     (args.model / "MODEL_CARD.md").write_text(card)

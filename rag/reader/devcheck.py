@@ -1,12 +1,13 @@
 """Compare reader drafts on development data only, before any reported number is seen.
 
 ``python -m rag.reader.devcheck ../shared/data/squad MODEL [MODEL ...] --json``
-reads, with each model folder as shipped (int8), the held-out SQuAD 1.1 *train*
-articles (top-1 sentence among each paragraph's sentences) and the SQuAD 2.0 dev
-calibration articles at positions 2, 10, 18, ... (answerability ROC AUC of the best
-sentence's probability). Neither set is ever trained on, and neither is reported as
-a result: this is what a new draft is kept or dropped on. SQuAD 1.1 dev, the odd
-SQuAD 2.0 articles and the corpus question set are not read here.
+reads, with each model folder as shipped (int8; ``--float32`` without
+quantisation), the held-out SQuAD 1.1 *train* articles (top-1 sentence among each
+paragraph's sentences) and the SQuAD 2.0 dev calibration articles at positions 2,
+10, 18, ... (answerability ROC AUC of the best sentence's probability). Neither
+set is ever trained on, and neither is reported as a result: this is what a new
+draft is kept or dropped on. SQuAD 1.1 dev, the odd SQuAD 2.0 articles and the
+corpus question set are not read here.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from rag.reader.calibrate import roc_auc
 log = logging.getLogger(__name__)
 
 
-def check(model: Path, squad: Path, *, holdout: int) -> dict[str, float | int | str]:
+def check(
+    model: Path, squad: Path, *, holdout: int, quantize: bool = True
+) -> dict[str, float | int | str]:
     from rag.reader.reader import CrossEncoderReader
 
     train = D.load_json(squad, "train")
@@ -36,7 +39,7 @@ def check(model: Path, squad: Path, *, holdout: int) -> dict[str, float | int | 
     held = held[:holdout]
     v2 = D.load_json(squad, "v2dev")
     cal = D.questions(v2, positions=iter(D.v2_calibration_positions(len(v2))))
-    reader = CrossEncoderReader(model)
+    reader = CrossEncoderReader(model, quantize=quantize)
     hits, best = 0, []
     for qs, sink in ((held, "top1"), (cal, "auc")):
         qq, ss, tt, cc = D.sentence_pairs(qs)
@@ -52,6 +55,7 @@ def check(model: Path, squad: Path, *, holdout: int) -> dict[str, float | int | 
     labels = [int(q.answer_sentence is not None) for q in cal]
     return {
         "model": str(model),
+        "int8": quantize,
         "holdout_train_top1": round(hits / max(1, len(held)), 4),
         "holdout_questions": len(held),
         "calibration_auc": round(roc_auc(labels, best), 4),
@@ -66,10 +70,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("squad", type=Path)
     ap.add_argument("models", type=Path, nargs="+")
     ap.add_argument("--holdout", type=int, default=1200, help="held-out train questions")
+    ap.add_argument("--float32", action="store_true", help="read without int8 quantisation")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    out = [check(m, args.squad, holdout=args.holdout) for m in args.models]
+    out = [
+        check(m, args.squad, holdout=args.holdout, quantize=not args.float32) for m in args.models
+    ]
     if args.json:
         print(json.dumps(out, indent=2))
     else:

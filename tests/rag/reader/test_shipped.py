@@ -83,3 +83,27 @@ def test_concurrent_reads_give_the_serial_results() -> None:
             assert all(pool.map(same, questions * 20))
     finally:
         sys.setswitchinterval(interval)
+
+
+def test_each_precision_reads_with_its_own_calibrated_threshold(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """float32 is the default (chosen on development data); int8 keeps the threshold
+    that was calibrated for int8, not float32's."""
+    assert "threshold_int8" in CONFIG and CONFIG["threshold_int8"] != CONFIG["threshold"]
+    assert CrossEncoderReader().threshold == CONFIG["threshold"]
+    assert CrossEncoderReader(quantize=True).threshold == CONFIG["threshold_int8"]
+    for f in MODEL_DIR.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    older = {k: v for k, v in CONFIG.items() if not k.startswith("threshold_int8")}
+    (tmp_path / "reader.json").write_text(json.dumps(older))
+    assert CrossEncoderReader(tmp_path, quantize=True).threshold == CONFIG["threshold"]
+
+
+def test_the_answer_stage_reads_in_the_precision_its_settings_name() -> None:
+    from rag.answer import make_reader
+    from rag.settings import AnswerSettings
+
+    plain = make_reader(AnswerSettings())
+    fast = make_reader(AnswerSettings(reader_precision="int8"))
+    assert isinstance(plain, CrossEncoderReader) and isinstance(fast, CrossEncoderReader)
+    assert (plain.quantize, fast.quantize) == (False, True)
+    assert plain.threshold == CONFIG["threshold"] and fast.threshold == CONFIG["threshold_int8"]
