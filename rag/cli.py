@@ -320,8 +320,7 @@ def eval_reader(
     from rag.eval.reader import evaluate_reader
     from rag.reader.reader import CrossEncoderReader
 
-    s = _settings()
-    methods = method or ["reader", "bi_encoder", "heuristic"]
+    s, methods = _settings(), method or ["reader", "bi_encoder", "heuristic"]
     int8 = s.answer.reader_precision == "int8"
     reader = CrossEncoderReader(model, quantize=int8) if "reader" in methods else None
     embedder = make_embedder(s.embedding, cache_dir=s.cache_dir)

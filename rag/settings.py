@@ -227,15 +227,9 @@ class AnswerSettings(BaseModel):
         description="'model': the trained reader shipped in the package; 'lexical': a "
         "word-overlap stand-in for tests.",
     )
-    reader_path: Path | None = Field(
-        None, description="A reader folder to use instead of the shipped one."
-    )
-    reader_precision: Literal["float32", "int8"] = Field(
-        "float32",
-        description="The reader's arithmetic on the CPU. 'int8' (torch dynamic quantisation) "
-        "reads about twice as fast but ranks and abstains worse on development data "
-        "(BENCHMARKS.md, Reader); each has its own calibrated threshold.",
-    )
+    reader_path: Path | None = Field(None, description="A reader folder, not the shipped one.")
+    reader_precision: Literal["float32", "int8"] = Field("float32", description=(  # fmt: skip
+        "'int8' reads twice as fast, worse on development data; each has its own threshold"))
     abstain_threshold: float | None = Field(
         None,
         description="Abstain when the best sentence's answer probability is below this; "
