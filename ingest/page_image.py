@@ -8,7 +8,8 @@ so both are compared as their letters and digits only (NFKC, casefolded). When t
 whole quote is not found, the longest stretch of it on the page is highlighted if it
 covers at least half of the quote; otherwise the page is shown without a box.
 
-PDFium is not thread-safe, so one lock serialises every use of it here.
+PDFium is not thread-safe: every use of it here holds the process's one PDFium lock
+(``ingest.pdfium_text.LOCK``, which text extraction takes too).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ MIN_MATCH_CHARS = 8
 FILL = (255, 221, 0, 90)
 OUTLINE = (230, 140, 0, 255)
 
-_LOCK = LOCK  # the one PDFium lock of the process (text extraction takes it too)
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def render_page(path: Path, page_no: int, quote: str | None, width: int = 1000) 
     """Page ``page_no`` (from 1) of the PDF at ``path``, ``width`` pixels wide (less
     for a page so tall that its height would pass MAX_SIDE_PX), with ``quote``
     highlighted where it is found on that page."""
-    with _LOCK:
+    with LOCK:  # the one PDFium lock of the process (text extraction takes it too)
         pdf = _open(path)
         try:
             if not 1 <= page_no <= len(pdf):

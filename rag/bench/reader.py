@@ -20,7 +20,7 @@ from pathlib import Path
 from rag.bench.report import stamp, table, write_section
 from rag.embed import make_embedder
 from rag.eval.reader import evaluate_reader
-from rag.reader.reader import MODEL_DIR, CrossEncoderReader
+from rag.reader.reader import MODEL_DIR, CrossEncoderReader, threshold_key
 from rag.settings import PROJECT_ROOT, get_settings
 from rag.text import english_stemmer
 
@@ -45,7 +45,7 @@ def main() -> None:
         )  # fmt: skip
     cfg = json.loads((MODEL_DIR / "reader.json").read_text())
     precision = get_settings().answer.reader_precision
-    key = "threshold_int8" if precision == "int8" else "threshold"
+    key = threshold_key(precision == "int8")
     cmd = "python -m rag.bench.reader" + (" --quick" if quick else "")
     r = report["reader"]
     md = stamp(cmd) + (

@@ -122,15 +122,19 @@ def describe(r: dict[str, Any]) -> str:
     )
 
 
-def write(model_dir: Path, r: dict[str, Any]) -> None:
-    """Record the product-setting threshold in ``reader.json``, the in-paragraph one beside it."""
+def write(model_dir: Path, r: dict[str, Any], *, int8: bool = False) -> None:
+    """Record the product-setting threshold in ``reader.json`` under the key of the
+    precision it was measured in, the in-paragraph one beside it."""
+    from rag.reader.reader import threshold_key
+
+    key = threshold_key(int8)
     path = model_dir / "reader.json"
     cfg = json.loads(path.read_text())
-    if "threshold_in_paragraph" not in cfg:
-        cfg["threshold_in_paragraph"] = cfg["threshold"]
-        cfg["threshold_in_paragraph_from"] = cfg.get("threshold_from", "")
-    cfg["threshold"] = r["threshold"]
-    cfg["threshold_from"] = describe(r)
+    if f"{key}_in_paragraph" not in cfg:
+        cfg[f"{key}_in_paragraph"] = cfg[key]
+        cfg[f"{key}_in_paragraph_from"] = cfg.get(f"{key}_from", "")
+    cfg[key] = r["threshold"]
+    cfg[f"{key}_from"] = describe(r)
     path.write_text(json.dumps(cfg, indent=2) + "\n")
 
 
@@ -145,13 +149,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", type=Path, default=None, help="the reader folder to write into")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    r = calibrate(args.squad, coverage=args.coverage, limit=args.limit)
+    settings = Settings()
+    r = calibrate(args.squad, settings=settings, coverage=args.coverage, limit=args.limit)
     print(json.dumps(r, indent=1))
     print(describe(r))
     if args.write:
         from rag.reader.reader import MODEL_DIR
 
-        write(args.model or MODEL_DIR, r)
+        write(args.model or MODEL_DIR, r, int8=settings.answer.reader_precision == "int8")
 
 
 if __name__ == "__main__":

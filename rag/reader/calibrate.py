@@ -70,14 +70,19 @@ def coverage_threshold(labels: Sequence[int], scores: Sequence[float], coverage:
     return float(pos[min(k, len(pos) - 1)])
 
 
-def best_probabilities(reader: object, qs: list[D.Question]) -> list[float]:
+def sentence_probabilities(reader: object, qs: list[D.Question]) -> list[list[float]]:
+    """Each question's answer probability for every sentence of its paragraph."""
     qq, ss, tt, cc = D.sentence_pairs(qs)
     readings = reader.read_pairs(qq, ss, tt, cc)  # type: ignore[attr-defined]
     out, k = [], 0
     for q in qs:
-        out.append(max(r.prob for r in readings[k : k + len(q.sentences)]))
+        out.append([r.prob for r in readings[k : k + len(q.sentences)]])
         k += len(q.sentences)
     return out
+
+
+def best_probabilities(reader: object, qs: list[D.Question]) -> list[float]:
+    return [max(row) for row in sentence_probabilities(reader, qs)]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -97,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    from rag.reader.reader import CrossEncoderReader
+    from rag.reader.reader import CrossEncoderReader, threshold_key
 
     v2 = D.load_json(args.squad, "v2dev")
     cal = D.questions(v2, positions=iter(D.v2_calibration_positions(len(v2))))
@@ -111,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     acc = float(np.mean((p >= cut) == y))
     cfg_path = args.model / "reader.json"
     cfg = json.loads(cfg_path.read_text())
-    key = "threshold_int8" if args.int8 else "threshold"
+    key = threshold_key(args.int8)
     cfg[key] = round(cut, 4)
     cfg[f"{key}_from"] = (
         f"the highest cut answering {args.coverage:.0%} of the answerable questions of the "

@@ -1,8 +1,8 @@
 """Compare reader drafts on development data only, before any reported number is seen.
 
 ``python -m rag.reader.devcheck ../shared/data/squad MODEL [MODEL ...] --json``
-reads, with each model folder as shipped (int8; ``--float32`` without
-quantisation), the held-out SQuAD 1.1 *train* articles (top-1 sentence among each
+reads, with each model folder in the shipped precision (``answer.reader_precision``;
+``--precision`` to choose), the held-out SQuAD 1.1 *train* articles (top-1 sentence among each
 paragraph's sentences) and the SQuAD 2.0 dev calibration articles at positions 2,
 10, 18, ... (answerability ROC AUC of the best sentence's probability). Neither
 set is ever trained on, and neither is reported as a result: this is what a new
@@ -19,13 +19,13 @@ import random
 from pathlib import Path
 
 from rag.reader import data as D
-from rag.reader.calibrate import roc_auc
+from rag.reader.calibrate import best_probabilities, roc_auc, sentence_probabilities
 
 log = logging.getLogger(__name__)
 
 
 def check(
-    model: Path, squad: Path, *, holdout: int, quantize: bool = True
+    model: Path, squad: Path, *, holdout: int, quantize: bool = False
 ) -> dict[str, float | int | str]:
     from rag.reader.reader import CrossEncoderReader
 
@@ -40,18 +40,11 @@ def check(
     v2 = D.load_json(squad, "v2dev")
     cal = D.questions(v2, positions=iter(D.v2_calibration_positions(len(v2))))
     reader = CrossEncoderReader(model, quantize=quantize)
-    hits, best = 0, []
-    for qs, sink in ((held, "top1"), (cal, "auc")):
-        qq, ss, tt, cc = D.sentence_pairs(qs)
-        readings = reader.read_pairs(qq, ss, tt, cc)
-        k = 0
-        for q in qs:
-            probs = [r.prob for r in readings[k : k + len(q.sentences)]]
-            k += len(q.sentences)
-            if sink == "top1":
-                hits += int(probs.index(max(probs)) == q.answer_sentence)
-            else:
-                best.append(max(probs))
+    hits = sum(
+        int(row.index(max(row)) == q.answer_sentence)
+        for q, row in zip(held, sentence_probabilities(reader, held), strict=True)
+    )
+    best = best_probabilities(reader, cal)
     labels = [int(q.answer_sentence is not None) for q in cal]
     return {
         "model": str(model),
@@ -70,13 +63,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("squad", type=Path)
     ap.add_argument("models", type=Path, nargs="+")
     ap.add_argument("--holdout", type=int, default=1200, help="held-out train questions")
-    ap.add_argument("--float32", action="store_true", help="read without int8 quantisation")
+    ap.add_argument(
+        "--precision",
+        choices=["float32", "int8"],
+        default=None,
+        help="the reader's arithmetic (default: the shipped answer.reader_precision)",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    out = [
-        check(m, args.squad, holdout=args.holdout, quantize=not args.float32) for m in args.models
-    ]
+    from rag.settings import get_settings
+
+    int8 = (args.precision or get_settings().answer.reader_precision) == "int8"
+    out = [check(m, args.squad, holdout=args.holdout, quantize=int8) for m in args.models]
     if args.json:
         print(json.dumps(out, indent=2))
     else:

@@ -45,6 +45,11 @@ class Reader(Protocol):
     ) -> list[Reading]: ...
 
 
+def threshold_key(int8: bool) -> str:
+    """The ``reader.json`` key of the abstention threshold calibrated for a precision."""
+    return "threshold_int8" if int8 else "threshold"
+
+
 def sha256(path: Path) -> str:
     """Hex sha256 of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
@@ -96,7 +101,7 @@ class CrossEncoderReader:
             )
         self.config = json.loads(config_path.read_text())
         self.max_length = int(self.config["max_length"])
-        key = "threshold_int8" if quantize and self.config.get("threshold_int8") else "threshold"
+        key = threshold_key(quantize and bool(self.config.get(threshold_key(True))))
         self.threshold = float(self.config.get(key) or 0.5)
         self.uses_context = bool(self.config.get("context"))
 

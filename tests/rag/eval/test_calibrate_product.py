@@ -69,3 +69,16 @@ def test_write_keeps_the_in_paragraph_threshold_beside_it(tmp_path: Path) -> Non
     cfg = json.loads((tmp_path / "reader.json").read_text())
     assert cfg["threshold"] == 0.12 and cfg["threshold_in_paragraph"] == 0.29
     assert cfg["threshold_in_paragraph_from"] == "p" and "asked as /ask" in cfg["threshold_from"]
+
+
+def test_an_int8_calibration_is_written_under_the_int8_key(tmp_path: Path) -> None:
+    before = {"threshold": 0.38, "threshold_from": "f", "threshold_int8": 0.29}
+    (tmp_path / "reader.json").write_text(json.dumps({**before, "threshold_int8_from": "i"}))
+    r = {"threshold": 0.21, "coverage": 0.9, "articles": 5, "chunks": 9, "questions": 10,
+         "unanswerable": 4, "auc": 0.7, "accuracy": 0.6, "abstained_unanswerable": 0.5,
+         "accuracy_cut": 0.4, "accuracy_at_accuracy_cut": 0.65}  # fmt: skip
+    C.write(tmp_path, r, int8=True)
+    cfg = json.loads((tmp_path / "reader.json").read_text())
+    assert (cfg["threshold"], cfg["threshold_from"]) == (0.38, "f")  # float32's, untouched
+    assert cfg["threshold_int8"] == 0.21 and cfg["threshold_int8_in_paragraph"] == 0.29
+    assert cfg["threshold_int8_in_paragraph_from"] == "i"
