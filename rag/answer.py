@@ -12,13 +12,14 @@ import dataclasses
 import logging
 import re
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from rag.errors import InvalidRequest
 from rag.evidence import Evidence, read_evidence
 from rag.extractive import compose
 from rag.followup import rewrite_query
-from rag.reader.reader import LexicalReader, Reader, shared_reader
+from rag.reader.reader import CrossEncoderReader, LexicalReader, Reader, shared_reader
 from rag.retrieve import Retriever
 from rag.schemas import AnswerResponse, ChatMessage, Filters
 from rag.settings import AnswerSettings, Settings
@@ -36,11 +37,25 @@ class Generator(Protocol):
     def stream(self, ev: Evidence) -> Iterator[tuple[str, Any]]: ...
 
 
-def make_reader(settings: AnswerSettings) -> Reader:
+def model_reader(
+    settings: AnswerSettings, *, cache_dir: Path, model_dir: Path | None = None
+) -> CrossEncoderReader:
+    """The trained reader (``model_dir``, else ``settings.reader_path``, else the shipped
+    one) in the precision and runtime the settings name, loaded once per process; the ONNX
+    Runtime reader keeps its exported graph in ``cache_dir/onnx``."""
+    return shared_reader(
+        model_dir or settings.reader_path,
+        int8=settings.reader_precision == "int8",
+        runtime=settings.reader_runtime,
+        artifact_dir=cache_dir / "onnx",
+    )
+
+
+def make_reader(settings: AnswerSettings, *, cache_dir: Path) -> Reader:
     """The reader named by ``settings.reader``: the shipped model, or the lexical fake."""
     if settings.reader == "lexical":
         return LexicalReader()
-    return shared_reader(settings.reader_path, int8=settings.reader_precision == "int8")
+    return model_reader(settings, cache_dir=cache_dir)
 
 
 class Answerer:
@@ -60,7 +75,7 @@ class Answerer:
     @property
     def reader(self) -> Reader:
         if self._reader is None:
-            self._reader = make_reader(self.settings.answer)
+            self._reader = make_reader(self.settings.answer, cache_dir=self.settings.cache_dir)
         return self._reader
 
     @property

@@ -316,13 +316,13 @@ def eval_reader(
     """
     import Stemmer
 
+    from rag.answer import model_reader
     from rag.embed import make_embedder
     from rag.eval.reader import evaluate_reader
-    from rag.reader.reader import CrossEncoderReader
 
     s, methods = _settings(), method or ["reader", "bi_encoder", "heuristic"]
-    int8 = s.answer.reader_precision == "int8"
-    reader = CrossEncoderReader(model, quantize=int8) if "reader" in methods else None
+    reader = (model_reader(s.answer, cache_dir=s.cache_dir, model_dir=model)
+              if "reader" in methods else None)  # fmt: skip
     embedder = make_embedder(s.embedding, cache_dir=s.cache_dir)
     report = evaluate_reader(folder, reader=reader, embedder=embedder,
                              stemmer=Stemmer.Stemmer("english"), limit=limit, methods=methods)

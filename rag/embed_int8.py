@@ -10,10 +10,7 @@ torch's own dynamic quantization, which was as fast here but far less faithful
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
 import tempfile
 import threading
 import warnings
@@ -23,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.artifacts import built_once, sha256
 from rag.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -30,14 +28,6 @@ log = logging.getLogger(__name__)
 # Bumped whenever the export or quantization recipe changes, so a cached file is rebuilt.
 INT8_RECIPE = 1
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):  # noqa: B023 - f is bound per loop
-            h.update(block)
-    return h.hexdigest()
 
 
 def _export_int8(model_path: Path, dest: Path) -> None:
@@ -136,7 +126,7 @@ class OnnxInt8Embedder:
         if not weights.exists():
             raise ModelError(f"{self.model_path}: no model.safetensors to build the int8 model")
         return {
-            "weights_sha256": _sha256(weights),
+            "weights_sha256": sha256(weights),
             "recipe": INT8_RECIPE,
             "onnxruntime": version("onnxruntime"),
             "torch": version("torch"),  # read without importing it: loading stays light
@@ -144,30 +134,12 @@ class OnnxInt8Embedder:
 
     def artifact(self) -> Path:
         """The int8 ONNX file, built (once) if missing or if its checksum does not match."""
-        source = self.source_record()
-        key = hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()[:16]
-        path = self.artifact_dir / f"minilm-int8-{key}.onnx"
-        record = path.with_suffix(".json")
-        try:
-            meta = json.loads(record.read_text())
-            if meta.get("source") == source and meta.get("sha256") == _sha256(path):
-                return path
-            log.warning("%s does not match its checksum; rebuilding it", path)
-        except (OSError, ValueError):
-            pass
-        self.artifact_dir.mkdir(parents=True, exist_ok=True)
-        log.info("building the int8 model from %s into %s (once)", self.model_path, path)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            _export_int8(self.model_path, tmp)
-            meta = {"source": source, "sha256": _sha256(tmp)}
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        tmp_record = record.with_name(f".{record.name}.{os.getpid()}.tmp")
-        tmp_record.write_text(json.dumps(meta, indent=1) + "\n")
-        os.replace(tmp_record, record)
-        return path
+        return built_once(
+            self.artifact_dir,
+            "minilm-int8",
+            self.source_record(),
+            lambda dest: _export_int8(self.model_path, dest),
+        )
 
     def _load(self) -> tuple[Any, Any]:
         with self._lock:

@@ -215,12 +215,10 @@ class AnswerSettings(BaseModel):
         6, ge=1, le=50, description="Passages retrieved for the reader to read and rerank."
     )
     max_read_sentences: int = Field(
-        32,
-        ge=1,
-        le=500,
+        32, ge=1, le=500,
         description="Sentences the reader reads per question at most (the reader's cost: "
-        "about 3-4 ms a sentence on 2 cores; see BENCHMARKS.md, latency).",
-    )
+        "about 5-10 ms a sentence on 2 cores; see BENCHMARKS.md, latency).",
+    )  # fmt: skip
     max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an answer at most.")
     reader: Literal["model", "lexical"] = Field(
         "model",
@@ -230,6 +228,8 @@ class AnswerSettings(BaseModel):
     reader_path: Path | None = Field(None, description="A reader folder, not the shipped one.")
     reader_precision: Literal["float32", "int8"] = Field("float32", description=(  # fmt: skip
         "'int8' reads twice as fast, worse on development data; each has its own threshold"))
+    reader_runtime: Literal["onnxruntime", "torch"] = Field("onnxruntime", description=(
+        "float32 on ONNX Runtime (the same logits in 0.6x torch's time) or torch"))  # fmt: skip
     abstain_threshold: float | None = Field(
         None,
         description="Abstain when the best sentence's answer probability is below this; "

@@ -17,10 +17,11 @@ import json
 import sys
 from pathlib import Path
 
+from rag.answer import model_reader
 from rag.bench.report import stamp, table, write_section
 from rag.embed import make_embedder
 from rag.eval.reader import evaluate_reader
-from rag.reader.reader import MODEL_DIR, CrossEncoderReader, threshold_key
+from rag.reader.reader import MODEL_DIR, threshold_key
 from rag.settings import PROJECT_ROOT, get_settings
 from rag.text import english_stemmer
 
@@ -38,7 +39,7 @@ def main() -> None:
     else:
         s = get_settings()
         report = evaluate_reader(
-            SQUAD, reader=CrossEncoderReader(quantize=s.answer.reader_precision == "int8"),
+            SQUAD, reader=model_reader(s.answer, cache_dir=s.cache_dir),
             stemmer=english_stemmer(),
             embedder=make_embedder(s.embedding, cache_dir=s.cache_dir),
             limit=1000 if quick else None,

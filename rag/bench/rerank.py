@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from rag.answer import model_reader
 from rag.bench.report import stamp, table, write_section
 from rag.embed import make_embedder, resolve_dtype
 from rag.eval.retrieval import ndcg_at, read_jsonl, read_qrels
 from rag.evidence import best_per_passage, read_sentences, rerank
-from rag.reader.reader import CrossEncoderReader
 from rag.retrieve import Hit, Retriever
 from rag.schemas import Filters
 from rag.settings import PROJECT_ROOT, Settings, get_settings
@@ -117,7 +117,7 @@ def financebench(settings: Settings, reader: Any, n: int) -> dict[str, dict[floa
 def main() -> None:
     quick = "--quick" in sys.argv
     settings = get_settings()
-    reader = CrossEncoderReader()
+    reader = model_reader(settings.answer, cache_dir=settings.cache_dir)
     n = settings.answer.candidates
     n_fb = 20
     sci = scifact(settings, reader, quick, n)

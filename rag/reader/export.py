@@ -10,8 +10,8 @@ from pathlib import Path
 
 import torch
 
+from rag.artifacts import sha256
 from rag.reader.model import ReaderNet, trainable_state
-from rag.reader.reader import sha256
 
 log = logging.getLogger("rag.reader.train")
 

@@ -13,6 +13,7 @@ one in the installed all-MiniLM-L6-v2 package. The shipped file leaves it out
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,8 @@ def encode(
 
     The second segment is ``sentence | title | previous sentence`` (the parts after the
     sentence are context: truncation cuts them first and no span may start there)."""
-    qs = [_clip_question(tokenizer, q, max_question_tokens) for q in questions]
+    clipped = {q: _clip_question(tokenizer, q, max_question_tokens) for q in set(questions)}
+    qs = [clipped[q] for q in questions]  # at query time every pair has the same question
     ctx = contexts if contexts is not None else [""] * len(sentences)
     second = [
         s + (TITLE_SEP + t if t else "") + (TITLE_SEP + c if c else "")
@@ -150,6 +152,13 @@ def span_targets(
     return torch.tensor(starts), torch.tensor(ends)
 
 
+@functools.lru_cache(maxsize=256)
+def _outside_band(n: int, max_tokens: int) -> torch.Tensor:
+    """[n, n] mask of (start, end) token pairs that are no span: end before start, or
+    more than ``max_tokens`` tokens long (cached: read-only, one per padded length)."""
+    return ~torch.ones(n, n, dtype=torch.bool).triu().tril(max_tokens - 1)
+
+
 def best_spans(
     enc: Encoded, start: torch.Tensor, end: torch.Tensor, *, max_tokens: int = 30
 ) -> list[tuple[int, int, float] | None]:
@@ -159,8 +168,7 @@ def best_spans(
     e = end.masked_fill(~enc.span_mask, neg)
     n = s.shape[1]
     scores = s.unsqueeze(2) + e.unsqueeze(1)  # [batch, start, end]
-    band = torch.ones(n, n, dtype=torch.bool).triu().tril(max_tokens - 1)
-    scores = scores.masked_fill(~band, neg)
+    scores = scores.masked_fill(_outside_band(n, max_tokens), neg)
     out: list[tuple[int, int, float] | None] = []
     flat = scores.flatten(1)
     top = flat.argmax(1)

@@ -98,12 +98,18 @@ def test_each_precision_reads_with_its_own_calibrated_threshold(tmp_path) -> Non
     assert CrossEncoderReader(tmp_path, quantize=True).threshold == CONFIG["threshold"]
 
 
-def test_the_answer_stage_reads_in_the_precision_its_settings_name() -> None:
+def test_the_answer_stage_reads_in_the_precision_and_runtime_its_settings_name(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
     from rag.answer import make_reader
     from rag.settings import AnswerSettings
 
-    plain = make_reader(AnswerSettings())
-    fast = make_reader(AnswerSettings(reader_precision="int8"))
-    assert isinstance(plain, CrossEncoderReader) and isinstance(fast, CrossEncoderReader)
-    assert (plain.quantize, fast.quantize) == (False, True)
+    plain = make_reader(AnswerSettings(), cache_dir=tmp_path)
+    fast = make_reader(AnswerSettings(reader_precision="int8"), cache_dir=tmp_path)
+    on_torch = make_reader(AnswerSettings(reader_runtime="torch"), cache_dir=tmp_path)
+    readers = (plain, fast, on_torch)
+    assert all(isinstance(r, CrossEncoderReader) for r in readers)
+    assert [(r.quantize, r.runtime) for r in readers] == [  # type: ignore[attr-defined]
+        (False, "onnxruntime"), (True, "torch"), (False, "torch"),
+    ]  # fmt: skip
     assert plain.threshold == CONFIG["threshold"] and fast.threshold == CONFIG["threshold_int8"]

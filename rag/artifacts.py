@@ -1,0 +1,60 @@
+"""Files built once from installed weights and kept in the data folder: the int8 embedder
+and the reader's ONNX graph.
+
+``built_once(folder, stem, source, build)`` returns ``folder/<stem>-<key>.onnx`` where the
+key hashes ``source`` (what the file is built from: weights checksums, recipe, library
+versions). Beside it a ``.json`` record keeps ``source`` and the file's sha256; a file
+whose record or checksum does not match is rebuilt, never loaded. Builds write to a
+temporary name and are moved into place, so a crash leaves no half-written file behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):  # noqa: B023 - f is bound per loop
+            h.update(block)
+    return h.hexdigest()
+
+
+def built_once(
+    folder: Path, stem: str, source: dict[str, Any], build: Callable[[Path], None]
+) -> Path:
+    """The file built from ``source``, building it with ``build(dest)`` if it is missing or
+    does not match its record."""
+    key = hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()[:16]
+    path = Path(folder) / f"{stem}-{key}.onnx"
+    record = path.with_suffix(".json")
+    try:
+        meta = json.loads(record.read_text())
+        if meta.get("source") == source and meta.get("sha256") == sha256(path):
+            return path
+        log.warning("%s does not match its checksum; rebuilding it", path)
+    except (OSError, ValueError):
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log.info("building %s (once)", path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        build(tmp)
+        meta = {"source": source, "sha256": sha256(tmp)}
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    tmp_record = record.with_name(f".{record.name}.{os.getpid()}.tmp")
+    tmp_record.write_text(json.dumps(meta, indent=1) + "\n")
+    os.replace(tmp_record, record)
+    return path

@@ -1,0 +1,119 @@
+"""The reader network on ONNX Runtime, in float32: the same weights and the same
+arithmetic as torch (logits agree to about 1e-5), in about 0.6x torch's time on 2 cores
+(BENCHMARKS.md, "Query latency").
+
+The graph is exported from the loaded torch network (torch's TorchScript exporter), once,
+into the data folder (``rag.artifacts.built_once``), keyed by the checksums of the shipped
+weights and of the base model, the export recipe and the library versions. Nothing is
+downloaded. A fresh process that finds the file loads it without building the torch
+network at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rag.artifacts import built_once
+from rag.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+# Bumped whenever the export recipe changes, so a cached graph is rebuilt.
+ONNX_RECIPE = 1
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+OUTPUTS = ("logit", "start", "end")
+
+
+def source_record(weights_sha256: str, base_sha256: str) -> dict[str, Any]:
+    """What the exported graph depends on: both sets of weights, the recipe, the versions."""
+    from importlib.metadata import version
+
+    return {
+        "weights_sha256": weights_sha256,
+        "base_weights_sha256": base_sha256,
+        "recipe": ONNX_RECIPE,
+        "onnxruntime": version("onnxruntime"),
+        "torch": version("torch"),
+    }
+
+
+def export(net: torch.nn.Module, tokenizer: Any, dest: Path) -> None:
+    """Write ``net`` (a ``ReaderNet`` in eval mode) as an ONNX graph with dynamic batch and
+    length. The exporter traces ``net`` in place, and after it the module was seen to
+    compute different logits (by up to 2 on real pairs), so nothing reads with ``net``
+    afterwards: ``CrossEncoderReader`` builds a network only to export it."""
+    from rag.reader.model import encode
+
+    sample = encode(
+        tokenizer, ["a question", "a question"], ["one sentence here", "two"], ["t", ""],
+        ["a previous sentence", ""], max_length=32,
+    )  # fmt: skip
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "start", "end")}
+    axes["logit"] = {0: "batch"}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notices
+        torch.onnx.export(
+            net,
+            (sample.input_ids, sample.attention_mask, sample.token_type_ids),
+            str(dest),
+            input_names=list(INPUTS),
+            output_names=list(OUTPUTS),
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+class OnnxNet:
+    """A callable with ``ReaderNet``'s signature: torch tensors in, (logit, start, end)
+    torch tensors out, computed by an ONNX Runtime session (thread-safe)."""
+
+    def __init__(self, path: Path, *, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or 0
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(
+                str(path), opts, providers=["CPUExecutionProvider"]
+            )
+        except Exception as e:  # onnxruntime raises its own unrelated classes
+            raise ModelError(
+                f"ONNX Runtime cannot load the reader graph {path} ({e}); delete it to have it "
+                "rebuilt, or read with torch (RAG_ANSWER__READER_RUNTIME=torch)"
+            ) from e
+
+    def __call__(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        feed = {
+            "input_ids": input_ids.numpy(),
+            "attention_mask": attention_mask.numpy(),
+            "token_type_ids": token_type_ids.numpy(),
+        }
+        logit, start, end = self.session.run(list(OUTPUTS), feed)
+        return torch.from_numpy(logit), torch.from_numpy(start), torch.from_numpy(end)
+
+
+def graph(
+    folder: Path,
+    source: dict[str, Any],
+    build_net: Callable[[], torch.nn.Module],
+    tokenizer: Any,
+) -> Path:
+    """The reader's ONNX file in ``folder``; ``build_net()`` makes the torch network to
+    export, and is called only when the file must be built."""
+
+    def build(dest: Path) -> None:
+        log.info("exporting the reader to ONNX (once): %s", dest)
+        export(build_net(), tokenizer, dest)
+
+    return built_once(folder, "reader-float32", source, build)

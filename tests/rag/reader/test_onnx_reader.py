@@ -1,0 +1,73 @@
+"""The reader on ONNX Runtime: the shipped float32 network exported once into the data
+folder, reading what torch reads (probabilities and spans), and never loading a graph
+that no longer matches its record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.reader.reader import MODEL_DIR, CrossEncoderReader
+
+pytestmark = pytest.mark.model
+
+CHECK = json.loads((MODEL_DIR / "reader.json").read_text())["check"]
+QUESTION = "Who sponsored the Streets Ahead report?"
+SENTENCES = [
+    CHECK["sentence"],
+    "The research was sponsored by Bristol City Council, Essex University and HEFCE.",
+    "Cities are engines of growth.",
+    "Streets Ahead asks what makes a city innovative, and which cities are high-tech "
+    "innovators, service-sector innovators or neither, with Coventry, Derby and Preston.",
+]
+TITLES = [CHECK["title"], "Streets Ahead", "", "Streets Ahead"]
+CONTEXTS = [CHECK["context"], "", "A previous sentence.", ""]
+
+
+def test_onnx_runtime_reads_what_torch_reads_and_builds_its_graph_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    torch_reader = CrossEncoderReader()
+    onnx_reader = CrossEncoderReader(runtime="onnxruntime", artifact_dir=tmp_path)
+    assert onnx_reader.threshold == torch_reader.threshold  # the same float32 calibration
+    for q in (QUESTION, CHECK["question"]):
+        want = torch_reader.read(q, SENTENCES, TITLES, CONTEXTS)
+        got = onnx_reader.read(q, SENTENCES, TITLES, CONTEXTS)
+        assert [g.prob for g in got] == pytest.approx([w.prob for w in want], abs=1e-4)
+        assert [g.span for g in got] == [w.span for w in want]
+    (check,) = onnx_reader.read(
+        CHECK["question"], [CHECK["sentence"]], [CHECK["title"]], [CHECK["context"]]
+    )
+    assert check.prob == pytest.approx(CHECK["prob"], abs=1e-3)
+    built = sorted(tmp_path.glob("reader-float32-*.onnx"))
+    assert len(built) == 1 and built[0].with_suffix(".json").exists()
+
+    # A second process finds the graph and never builds the torch network.
+    def no_torch(*_: object) -> None:
+        raise AssertionError("the torch network was built although the graph is cached")
+
+    monkeypatch.setattr(CrossEncoderReader, "_torch_net", no_torch)
+    again = CrossEncoderReader(runtime="onnxruntime", artifact_dir=tmp_path)
+    assert again.read(QUESTION, SENTENCES, TITLES, CONTEXTS) == onnx_reader.read(
+        QUESTION, SENTENCES, TITLES, CONTEXTS
+    )
+
+
+def test_a_graph_that_no_longer_matches_its_record_is_rebuilt(tmp_path: Path) -> None:
+    first = CrossEncoderReader(runtime="onnxruntime", artifact_dir=tmp_path)
+    want = first.read(QUESTION, SENTENCES, TITLES, CONTEXTS)
+    (graph,) = tmp_path.glob("reader-float32-*.onnx")
+    graph.write_bytes(b"tampered")
+    again = CrossEncoderReader(runtime="onnxruntime", artifact_dir=tmp_path)
+    got = again.read(QUESTION, SENTENCES, TITLES, CONTEXTS)
+    assert [g.prob for g in got] == pytest.approx([w.prob for w in want], abs=1e-6)
+    assert graph.read_bytes() != b"tampered"
+
+
+def test_int8_reads_with_torch_whatever_the_runtime_says(tmp_path: Path) -> None:
+    reader = CrossEncoderReader(quantize=True, runtime="onnxruntime", artifact_dir=tmp_path)
+    assert reader.runtime == "torch"
+    with pytest.raises(ValueError, match="artifact_dir"):
+        CrossEncoderReader(runtime="onnxruntime")
