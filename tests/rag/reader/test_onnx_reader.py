@@ -71,3 +71,23 @@ def test_int8_reads_with_torch_whatever_the_runtime_says(tmp_path: Path) -> None
     assert reader.runtime == "torch"
     with pytest.raises(ValueError, match="artifact_dir"):
         CrossEncoderReader(runtime="onnxruntime")
+
+
+def test_a_failed_export_falls_back_to_torch_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A read-only data folder, a broken onnx install: the reader still reads, on torch."""
+    from rag.reader import onnx
+
+    def broken(*_: object) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(onnx, "export", broken)
+    reader = CrossEncoderReader(runtime="onnxruntime", artifact_dir=tmp_path)
+    with caplog.at_level("WARNING", logger="rag.reader.reader"):
+        got = reader.read(QUESTION, SENTENCES, TITLES, CONTEXTS)
+    want = CrossEncoderReader().read(QUESTION, SENTENCES, TITLES, CONTEXTS)
+    assert [g.prob for g in got] == pytest.approx([w.prob for w in want], abs=1e-6)
+    assert reader.runtime == "torch"
+    assert "No space left on device" in caplog.text and "reading with torch" in caplog.text
+    assert not list(tmp_path.glob("*.onnx")) and not list(tmp_path.glob(".*.tmp"))
