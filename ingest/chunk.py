@@ -59,7 +59,6 @@ def chunk_document(
     count_tokens: TokenCounter,
     max_chars: int | None = None,
     fit_tokens: int | None = None,
-    page_aligned: bool = False,
 ) -> list[Chunk]:
     """Group sentences into chunks of at most ``max_tokens`` word pieces (and at most
     ``max_chars`` characters: a run without spaces is cut by characters).
@@ -67,9 +66,6 @@ def chunk_document(
     A document of at most ``fit_tokens`` word pieces (the model's window less the title
     and special tokens) is not split: it is one chunk, with no overlap. Otherwise
     consecutive chunks share whole trailing sentences worth at most ``overlap_tokens``.
-    With ``page_aligned``, a chunk takes no sentence that starts on a later page than its
-    first one, and the chunk after a page break repeats nothing: each chunk reads one
-    page (its last sentence may run onto the next). Documents without pages ignore it.
     Every chunk satisfies ``doc.text[c.char_start:c.char_end] == c.text``.
     """
     text = doc.text
@@ -101,8 +97,6 @@ def chunk_document(
         else:
             sub = count_tokens([text[a:b] for a, b in pieces])
             units.extend((a, b, k) for (a, b), k in zip(pieces, sub, strict=True))
-    aligned = page_aligned and bool(doc.pages)
-    page = [page_at(doc.pages, u[0]) if aligned else None for u in units]
     chunks: list[Chunk] = []
     i = 0
     while i < len(units):
@@ -111,7 +105,6 @@ def chunk_document(
             j == i
             or total + units[j][2] <= max_tokens
             and (max_chars is None or units[j][1] - units[i][0] <= max_chars)
-            and page[j] == page[i]
         ):
             total += units[j][2]
             j += 1
@@ -129,9 +122,6 @@ def chunk_document(
         )
         if j >= len(units):
             break
-        if page[j] != page[i]:  # a new page starts afresh
-            i = j
-            continue
         # Step back over whole sentences that fit in the overlap, leaving room for the
         # next new sentence so the next chunk always reaches past this one.
         back, k = 0, j

@@ -61,7 +61,7 @@ def fingerprint(settings: Settings, embedder: Embedder) -> dict[str, Any]:
         "include_title": settings.embedding.include_title,
         "bm25_k1": settings.retrieval.bm25_k1,
         "bm25_b": settings.retrieval.bm25_b,
-    } | ({"page_aligned": True} if settings.chunking.page_aligned else {})  # older indexes lack it
+    }
 
 
 def make_doc_id(path_key: str) -> str:
@@ -156,7 +156,6 @@ class Ingestor:
             count_tokens=self.count_tokens,
             max_chars=self.settings.chunking.max_chars,
             fit_tokens=self.fit_tokens(doc, heading_path(headings, 0, title=doc.meta.title)),
-            page_aligned=self.settings.chunking.page_aligned,
         )
         return with_context(doc, chunks, headings)
 

@@ -31,17 +31,19 @@ class ChunkingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_tokens: int = Field(
-        200, ge=32, le=256,
+        200,
+        ge=32,
+        le=256,
         description="Word pieces per chunk at most (all-MiniLM-L6-v2 reads 256; the title "
         "prefix and special tokens need the rest). See BENCHMARKS.md for the measurement.",
-    )  # fmt: skip
+    )
     overlap_tokens: int = Field(
-        40, ge=0, le=128,
+        40,
+        ge=0,
+        le=128,
         description="Word pieces of whole sentences repeated from the end of one chunk at "
         "the start of the next, so a fact spanning a boundary is whole in one chunk.",
-    )  # fmt: skip
-    page_aligned: bool = Field(False, description="PDF chunks start no sentence on a later "
-        "page than their first (each reads one page); stored with the index.")  # fmt: skip
+    )
     max_chars: int = Field(
         2000,
         ge=200,

@@ -147,31 +147,6 @@ def test_chunks_with_the_approximate_counter(doc: Document, max_tokens: int, ove
     check_chunks(doc, chunks, max_tokens, overlap, approximate_counter)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(doc=document(), max_tokens=st.integers(8, 80), overlap_share=st.floats(0, 0.6))
-def test_page_aligned_chunks_start_no_sentence_on_a_later_page(
-    doc: Document, max_tokens: int, overlap_share: float
-) -> None:
-    overlap = int(max_tokens * overlap_share)
-    chunks = chunk_document(
-        doc, max_tokens=max_tokens, overlap_tokens=overlap, count_tokens=words, page_aligned=True
-    )
-    check_chunks(doc, chunks, max_tokens, overlap, words)  # every other invariant holds
-    us = units(doc.text, max_tokens, words)
-    for c in chunks:
-        firsts = [page_at(doc.pages, a) for a, b, _ in us if c.char_start <= a and b <= c.char_end]
-        assert len(set(firsts)) == 1, (c.text, firsts)  # one page's sentences
-    for prev, nxt in zip(chunks, chunks[1:], strict=False):
-        if nxt.page_start != page_at(doc.pages, prev.char_start):
-            assert nxt.char_start >= prev.char_end  # a new page repeats nothing
-
-
-def test_page_aligned_is_a_no_op_without_pages() -> None:
-    doc = Document("d", "d.txt", "h", "text", "One two three. Four five six. " * 20, DocMeta("T"))
-    kw = {"max_tokens": 12, "overlap_tokens": 3, "count_tokens": words}
-    assert chunk_document(doc, page_aligned=True, **kw) == chunk_document(doc, **kw)  # type: ignore[arg-type]
-
-
 def test_neighbours_share_whole_sentences() -> None:
     sents = [
         f"Sentence number {w} has five words."
