@@ -5,7 +5,8 @@ and the reader's ONNX graph.
 key hashes ``source`` (what the file is built from: weights checksums, recipe, library
 versions). Beside it a ``.json`` record keeps ``source`` and the file's sha256; a file
 whose record or checksum does not match is rebuilt, never loaded. Builds write to a
-temporary name and are moved into place, so a crash leaves no half-written file behind.
+temporary name and are moved into place, so a crash never leaves a half-written file
+under the real name; the next build deletes what a killed one left.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+BERT_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+"""The inputs of every exported BERT graph, in order."""
 
 
 def sha256(path: Path) -> str:
@@ -46,15 +50,41 @@ def built_once(
     except (OSError, ValueError):
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
+    _sweep(path.parent, stem)
     log.info("building %s (once)", path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp_record = record.with_name(f".{record.name}.{os.getpid()}.tmp")
     try:
         build(tmp)
         meta = {"source": source, "sha256": sha256(tmp)}
         os.replace(tmp, path)
+        tmp_record.write_text(json.dumps(meta, indent=1) + "\n")
+        os.replace(tmp_record, record)
     finally:
         tmp.unlink(missing_ok=True)
-    tmp_record = record.with_name(f".{record.name}.{os.getpid()}.tmp")
-    tmp_record.write_text(json.dumps(meta, indent=1) + "\n")
-    os.replace(tmp_record, record)
+        tmp_record.unlink(missing_ok=True)
     return path
+
+
+def _sweep(folder: Path, stem: str) -> None:
+    """Delete temporary files that a killed build left (their process is gone)."""
+    for f in folder.glob(f".{stem}-*.tmp"):
+        try:
+            pid = int(f.name.rsplit(".", 2)[-2])
+            os.kill(pid, 0)  # still running: its build is in progress
+        except ProcessLookupError:
+            f.unlink(missing_ok=True)
+        except (ValueError, OSError):
+            pass
+
+
+def cpu_session(path: Path, threads: int | None = None) -> Any:
+    """An ONNX Runtime session on the CPU: ``threads`` intra-op threads (None: one per
+    core), one inter-op thread, warnings and below kept out of the log."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads or 0
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])

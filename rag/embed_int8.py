@@ -20,14 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from rag.artifacts import built_once, sha256
+from rag.artifacts import BERT_INPUTS, built_once, cpu_session, sha256
 from rag.errors import ModelError
 
 log = logging.getLogger(__name__)
 
 # Bumped whenever the export or quantization recipe changes, so a cached file is rebuilt.
 INT8_RECIPE = 1
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def _export_int8(model_path: Path, dest: Path) -> None:
@@ -55,16 +54,16 @@ def _export_int8(model_path: Path, dest: Path) -> None:
     net = Hidden(AutoModel.from_pretrained(str(model_path), local_files_only=True)).eval()
     tok = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
     sample = tok(["an example", "another example sentence"], padding=True, return_tensors="pt")
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "hidden")}
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*BERT_INPUTS, "hidden")}
     with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
         raw, fused = Path(tmp) / "model.onnx", Path(tmp) / "model.fused.onnx"
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notices
             torch.onnx.export(
                 net,
-                tuple(sample[k] for k in _INPUTS),
+                tuple(sample[k] for k in BERT_INPUTS),
                 str(raw),
-                input_names=list(_INPUTS),
+                input_names=list(BERT_INPUTS),
                 output_names=["hidden"],
                 dynamic_axes=axes,
                 opset_version=17,
@@ -144,16 +143,9 @@ class OnnxInt8Embedder:
     def _load(self) -> tuple[Any, Any]:
         with self._lock:
             if self._session is None:
-                import onnxruntime as ort
                 from tokenizers import Tokenizer
 
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = self.threads or 0
-                opts.inter_op_num_threads = 1
-                opts.log_severity_level = 3
-                self._session = ort.InferenceSession(
-                    str(self.artifact()), opts, providers=["CPUExecutionProvider"]
-                )
+                self._session = cpu_session(self.artifact(), self.threads)
                 tok = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
                 tok.enable_truncation(self.max_tokens)
                 tok.enable_padding()

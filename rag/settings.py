@@ -229,7 +229,7 @@ class AnswerSettings(BaseModel):
     reader_precision: Literal["float32", "int8"] = Field("float32", description=(  # fmt: skip
         "'int8' reads twice as fast, worse on development data; each has its own threshold"))
     reader_runtime: Literal["onnxruntime", "torch"] = Field("onnxruntime", description=(
-        "float32 on ONNX Runtime (the same logits in 0.6x torch's time) or torch"))  # fmt: skip
+        "float32 on ONNX Runtime (the same logits; /ask p50 0.68x torch's) or torch"))  # fmt: skip
     abstain_threshold: float | None = Field(
         None,
         description="Abstain when the best sentence's answer probability is below this; "

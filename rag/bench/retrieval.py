@@ -118,7 +118,7 @@ def bench_retrieval(quick: bool, command: str) -> None:
         + "; ".join(f"{k} {v}" for k, v in PUBLISHED.items())
         + f". Query latency p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms (cached query vectors after the first run).\n",
         "**Configurations tried** (no new embeddings: the stored vectors, BM25 rebuilt in memory; "
-        "alpha tuned on train for each; the config to keep is chosen on train nDCG@10, not test; the product row reproduces the table above exactly):\n",
+        "alpha tuned on train for each; the config to keep is chosen on train nDCG@10, not test; the row marked (product) has the product's BM25 parameters under convex fusion, scored offline from this bench's own candidate sets, so it can differ slightly from the table above, which runs the product's search):\n",
         table(
             [
                 "configuration",

@@ -155,8 +155,10 @@ def span_targets(
 @functools.lru_cache(maxsize=256)
 def _outside_band(n: int, max_tokens: int) -> torch.Tensor:
     """[n, n] mask of (start, end) token pairs that are no span: end before start, or
-    more than ``max_tokens`` tokens long (cached: read-only, one per padded length)."""
-    return ~torch.ones(n, n, dtype=torch.bool).triu().tril(max_tokens - 1)
+    more than ``max_tokens`` tokens long (cached: read-only, one per padded length; made
+    outside inference mode, so a caller under autograd may use it too)."""
+    with torch.inference_mode(False):
+        return ~torch.ones(n, n, dtype=torch.bool).triu().tril(max_tokens - 1)
 
 
 def best_spans(

@@ -1,10 +1,11 @@
 """The reader network on ONNX Runtime, in float32: the same weights and the same
-arithmetic as torch (logits agree to about 1e-5), in about 0.6x torch's time on 2 cores
-(BENCHMARKS.md, "Query latency").
+arithmetic as torch (logits agree to about 1e-5), the network alone in about 0.6x
+torch's time on 2 cores and ``/ask`` p50 in 0.68x (BENCHMARKS.md, "Query latency").
 
 The graph is exported from the loaded torch network (torch's TorchScript exporter), once,
 into the data folder (``rag.artifacts.built_once``), keyed by the checksums of the shipped
-weights and of the base model, the export recipe and the library versions. Nothing is
+weights, of the base model and of ``rag/reader/model.py`` (the network's code), the
+export recipe and the versions of torch, transformers and ONNX Runtime. Nothing is
 downloaded. A fresh process that finds the file loads it without building the torch
 network at all.
 """
@@ -19,14 +20,12 @@ from typing import Any
 
 import torch
 
-from rag.artifacts import built_once
-from rag.errors import ModelError
+from rag.artifacts import BERT_INPUTS, built_once, cpu_session, sha256
 
 log = logging.getLogger(__name__)
 
 # Bumped whenever the export recipe changes, so a cached graph is rebuilt.
 ONNX_RECIPE = 1
-INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUTS = ("logit", "start", "end")
 
 
@@ -34,19 +33,23 @@ def source_record(weights_sha256: str, base_sha256: str) -> dict[str, Any]:
     """What the exported graph depends on: both sets of weights, the recipe, the versions."""
     from importlib.metadata import version
 
+    from rag.reader import model
+
     return {
         "weights_sha256": weights_sha256,
         "base_weights_sha256": base_sha256,
+        "network_sha256": sha256(Path(model.__file__)),  # ReaderNet's forward, traced
         "recipe": ONNX_RECIPE,
         "onnxruntime": version("onnxruntime"),
         "torch": version("torch"),
+        "transformers": version("transformers"),  # the BERT code that is traced
     }
 
 
 def export(net: torch.nn.Module, tokenizer: Any, dest: Path) -> None:
     """Write ``net`` (a ``ReaderNet`` in eval mode) as an ONNX graph with dynamic batch and
-    length. The exporter traces ``net`` in place, and after it the module was seen to
-    compute different logits (by up to 2 on real pairs), so nothing reads with ``net``
+    length. The exporter traces ``net`` in place; in one early trial the module then
+    computed different logits (not reproduced since), so nothing reads with ``net``
     afterwards: ``CrossEncoderReader`` builds a network only to export it."""
     from rag.reader.model import encode
 
@@ -54,7 +57,7 @@ def export(net: torch.nn.Module, tokenizer: Any, dest: Path) -> None:
         tokenizer, ["a question", "a question"], ["one sentence here", "two"], ["t", ""],
         ["a previous sentence", ""], max_length=32,
     )  # fmt: skip
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "start", "end")}
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*BERT_INPUTS, "start", "end")}
     axes["logit"] = {0: "batch"}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notices
@@ -62,7 +65,7 @@ def export(net: torch.nn.Module, tokenizer: Any, dest: Path) -> None:
             net,
             (sample.input_ids, sample.attention_mask, sample.token_type_ids),
             str(dest),
-            input_names=list(INPUTS),
+            input_names=list(BERT_INPUTS),
             output_names=list(OUTPUTS),
             dynamic_axes=axes,
             opset_version=17,
@@ -75,21 +78,7 @@ class OnnxNet:
     torch tensors out, computed by an ONNX Runtime session (thread-safe)."""
 
     def __init__(self, path: Path, *, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or 0
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(
-                str(path), opts, providers=["CPUExecutionProvider"]
-            )
-        except Exception as e:  # onnxruntime raises its own unrelated classes
-            raise ModelError(
-                f"ONNX Runtime cannot load the reader graph {path} ({e}); delete it to have it "
-                "rebuilt, or read with torch (RAG_ANSWER__READER_RUNTIME=torch)"
-            ) from e
+        self.session = cpu_session(path, threads)
 
     def __call__(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor

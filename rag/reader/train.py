@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from rag.artifacts import sha256
 from rag.reader import data as D
 from rag.reader.calibrate import roc_auc
 from rag.reader.export import write_model
@@ -45,7 +46,6 @@ from rag.reader.model import (
     span_targets,
     trainable_state,
 )
-from rag.reader.reader import sha256
 
 log = logging.getLogger("rag.reader.train")
 

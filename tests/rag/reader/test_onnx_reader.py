@@ -29,9 +29,20 @@ CONTEXTS = [CHECK["context"], "", "A previous sentence.", ""]
 def test_onnx_runtime_reads_what_torch_reads_and_builds_its_graph_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import torch
+
+    from rag.reader.model import encode
+
     torch_reader = CrossEncoderReader()
     onnx_reader = CrossEncoderReader(runtime="onnxruntime", artifact_dir=tmp_path)
-    assert onnx_reader.threshold == torch_reader.threshold  # the same float32 calibration
+    torch_reader.load()
+    onnx_reader.load()
+    enc = encode(torch_reader._tok, [QUESTION] * 4, SENTENCES, TITLES, CONTEXTS, max_length=112)
+    args = (enc.input_ids, enc.attention_mask, enc.token_type_ids)
+    with torch.inference_mode():
+        for want_t, got_t in zip(torch_reader._net(*args), onnx_reader._net(*args), strict=True):
+            assert got_t.shape == want_t.shape
+            assert torch.allclose(got_t, want_t, atol=1e-4)  # logits; seen within 1e-5
     for q in (QUESTION, CHECK["question"]):
         want = torch_reader.read(q, SENTENCES, TITLES, CONTEXTS)
         got = onnx_reader.read(q, SENTENCES, TITLES, CONTEXTS)
@@ -66,9 +77,15 @@ def test_a_graph_that_no_longer_matches_its_record_is_rebuilt(tmp_path: Path) ->
     assert graph.read_bytes() != b"tampered"
 
 
-def test_int8_reads_with_torch_whatever_the_runtime_says(tmp_path: Path) -> None:
+def test_int8_is_torchs_quantisation_whatever_the_runtime_says(tmp_path: Path) -> None:
     reader = CrossEncoderReader(quantize=True, runtime="onnxruntime", artifact_dir=tmp_path)
     assert reader.runtime == "torch"
+    (r,) = reader.read(QUESTION, SENTENCES[1:2], TITLES[1:2], CONTEXTS[1:2])
+    assert 0.0 <= r.prob <= 1.0
+    assert not list(tmp_path.glob("*.onnx"))  # nothing exported for it
+
+
+def test_the_onnx_runtime_reader_needs_a_folder_for_its_graph() -> None:
     with pytest.raises(ValueError, match="artifact_dir"):
         CrossEncoderReader(runtime="onnxruntime")
 
@@ -79,7 +96,8 @@ def test_a_failed_export_falls_back_to_torch_with_a_warning(
     """A read-only data folder, a broken onnx install: the reader still reads, on torch."""
     from rag.reader import onnx
 
-    def broken(*_: object) -> None:
+    def broken(net: object, tokenizer: object, dest: Path) -> None:
+        dest.write_bytes(b"half a graph")  # then the disk fills up
         raise OSError("No space left on device")
 
     monkeypatch.setattr(onnx, "export", broken)
@@ -90,4 +108,4 @@ def test_a_failed_export_falls_back_to_torch_with_a_warning(
     assert [g.prob for g in got] == pytest.approx([w.prob for w in want], abs=1e-6)
     assert reader.runtime == "torch"
     assert "No space left on device" in caplog.text and "reading with torch" in caplog.text
-    assert not list(tmp_path.glob("*.onnx")) and not list(tmp_path.glob(".*.tmp"))
+    assert not list(tmp_path.glob("*.onnx")) and not list(tmp_path.glob(".*"))  # no debris

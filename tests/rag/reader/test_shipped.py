@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -99,7 +100,7 @@ def test_each_precision_reads_with_its_own_calibrated_threshold(tmp_path) -> Non
 
 
 def test_the_answer_stage_reads_in_the_precision_and_runtime_its_settings_name(
-    tmp_path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
 ) -> None:
     from rag.answer import make_reader
     from rag.settings import AnswerSettings
