@@ -7,6 +7,7 @@ text such that ``document.text[chunk.char_start:chunk.char_end] == chunk.text``.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -82,12 +83,8 @@ class Chunk:
 
 
 def page_at(pages: tuple[PageSpan, ...] | list[PageSpan], offset: int) -> int | None:
-    """The 1-based page holding character ``offset`` (the nearest earlier page in a gap)."""
-    found: int | None = None
-    for span in pages:
-        if span.start <= offset:
-            found = span.page
-        else:
-            break
-    return found
+    """The 1-based page holding character ``offset`` (the nearest earlier page in a gap);
+    ``pages`` are in document order. A binary search: long reports have hundreds."""
+    i = bisect.bisect_right(pages, offset, key=lambda span: span.start)
+    return pages[i - 1].page if i else None
 
