@@ -22,7 +22,7 @@ from rag.followup import rewrite_query
 from rag.reader.reader import CrossEncoderReader, LexicalReader, Reader, shared_reader
 from rag.retrieve import Retriever
 from rag.schemas import AnswerResponse, ChatMessage, Filters
-from rag.settings import AnswerSettings, Settings
+from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -37,25 +37,26 @@ class Generator(Protocol):
     def stream(self, ev: Evidence) -> Iterator[tuple[str, Any]]: ...
 
 
-def model_reader(
-    settings: AnswerSettings, *, cache_dir: Path, model_dir: Path | None = None
-) -> CrossEncoderReader:
-    """The trained reader (``model_dir``, else ``settings.reader_path``, else the shipped
-    one) in the precision and runtime the settings name, loaded once per process; the ONNX
-    Runtime reader keeps its exported graph in ``cache_dir/onnx``."""
+def model_reader(settings: Settings, *, model_dir: Path | None = None) -> CrossEncoderReader:
+    """The trained reader (``model_dir``, else ``answer.reader_path``, else the shipped one)
+    in the precision and runtime the settings name, loaded once per process. The ONNX
+    Runtime reader keeps its exported graph in ``cache_dir/onnx`` and uses as many threads
+    as the embedding model (``embedding.threads``), as torch's would."""
+    a = settings.answer
     return shared_reader(
-        model_dir or settings.reader_path,
-        int8=settings.reader_precision == "int8",
-        runtime=settings.reader_runtime,
-        artifact_dir=cache_dir / "onnx",
+        model_dir or a.reader_path,
+        int8=a.reader_precision == "int8",
+        runtime=a.reader_runtime,
+        artifact_dir=settings.cache_dir / "onnx",
+        threads=settings.embedding.threads,
     )
 
 
-def make_reader(settings: AnswerSettings, *, cache_dir: Path) -> Reader:
-    """The reader named by ``settings.reader``: the shipped model, or the lexical fake."""
-    if settings.reader == "lexical":
+def make_reader(settings: Settings) -> Reader:
+    """The reader named by ``answer.reader``: the shipped model, or the lexical fake."""
+    if settings.answer.reader == "lexical":
         return LexicalReader()
-    return model_reader(settings, cache_dir=cache_dir)
+    return model_reader(settings)
 
 
 class Answerer:
@@ -75,7 +76,7 @@ class Answerer:
     @property
     def reader(self) -> Reader:
         if self._reader is None:
-            self._reader = make_reader(self.settings.answer, cache_dir=self.settings.cache_dir)
+            self._reader = make_reader(self.settings)
         return self._reader
 
     @property

@@ -321,7 +321,7 @@ def eval_reader(
     from rag.eval.reader import evaluate_reader
 
     s, methods = _settings(), method or ["reader", "bi_encoder", "heuristic"]
-    reader = (model_reader(s.answer, cache_dir=s.cache_dir, model_dir=model)
+    reader = (model_reader(s, model_dir=model)
               if "reader" in methods else None)  # fmt: skip
     embedder = make_embedder(s.embedding, cache_dir=s.cache_dir)
     report = evaluate_reader(folder, reader=reader, embedder=embedder,

@@ -136,8 +136,8 @@ class EmbeddingSettings(BaseModel):
     threads: int | None = Field(
         None,
         ge=1,
-        description="Intra-op threads of the model (torch or ONNX Runtime); None keeps the "
-        "runtime's default (one per core).",
+        description="Intra-op threads of the model and of the reader (torch or ONNX "
+        "Runtime); None keeps the runtime's default (one per core).",
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Texts per forward pass.")
     include_title: bool = Field(

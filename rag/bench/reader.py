@@ -39,7 +39,7 @@ def main() -> None:
     else:
         s = get_settings()
         report = evaluate_reader(
-            SQUAD, reader=model_reader(s.answer, cache_dir=s.cache_dir),
+            SQUAD, reader=model_reader(s),
             stemmer=english_stemmer(),
             embedder=make_embedder(s.embedding, cache_dir=s.cache_dir),
             limit=1000 if quick else None,

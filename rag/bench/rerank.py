@@ -117,7 +117,7 @@ def financebench(settings: Settings, reader: Any, n: int) -> dict[str, dict[floa
 def main() -> None:
     quick = "--quick" in sys.argv
     settings = get_settings()
-    reader = model_reader(settings.answer, cache_dir=settings.cache_dir)
+    reader = model_reader(settings)
     n = settings.answer.candidates
     n_fb = 20
     sci = scifact(settings, reader, quick, n)

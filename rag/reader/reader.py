@@ -284,15 +284,17 @@ def shared_reader(
     int8: bool = False,
     runtime: Runtime = "torch",
     artifact_dir: Path | None = None,
+    threads: int | None = None,
 ) -> CrossEncoderReader:
     """One loaded reader per process, folder, precision and runtime (the API, CLI and
-    benchmarks share it). The ONNX graph is kept in the first caller's ``artifact_dir``;
-    every caller's would hold the same file (it is keyed by what it is built from)."""
+    benchmarks share it). The ONNX graph is kept in the first caller's ``artifact_dir``
+    (every caller's would hold the same file: it is keyed by what it is built from), and
+    the first caller's ``threads`` hold."""
     folder = Path(model_dir) if model_dir is not None else MODEL_DIR
     key: tuple[Path, bool, Runtime] = (folder, int8, "torch" if int8 else runtime)
     with _shared_lock:
         if key not in _shared:
             _shared[key] = CrossEncoderReader(
-                folder, quantize=int8, runtime=runtime, artifact_dir=artifact_dir
+                folder, quantize=int8, runtime=runtime, artifact_dir=artifact_dir, threads=threads
             )
         return _shared[key]

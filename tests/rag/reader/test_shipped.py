@@ -103,12 +103,13 @@ def test_the_answer_stage_reads_in_the_precision_and_runtime_its_settings_name(
     tmp_path: Path,
 ) -> None:
     from rag.answer import make_reader
-    from rag.settings import AnswerSettings
+    from rag.settings import Settings
 
-    plain = make_reader(AnswerSettings(), cache_dir=tmp_path)
-    fast = make_reader(AnswerSettings(reader_precision="int8"), cache_dir=tmp_path)
-    on_torch = make_reader(AnswerSettings(reader_runtime="torch"), cache_dir=tmp_path)
-    readers = (plain, fast, on_torch)
+    def reader(**answer: str) -> object:
+        return make_reader(Settings(data_dir=tmp_path, answer=answer))
+
+    plain, fast = reader(), reader(reader_precision="int8")
+    readers = (plain, fast, reader(reader_runtime="torch"))
     assert all(isinstance(r, CrossEncoderReader) for r in readers)
     assert [(r.quantize, r.runtime) for r in readers] == [  # type: ignore[attr-defined]
         (False, "onnxruntime"), (True, "torch"), (False, "torch"),
