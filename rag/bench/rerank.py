@@ -128,7 +128,8 @@ def main() -> None:
     md = stamp(cmd) + (
         "\n**Method.** The product's hybrid candidates (`Retriever.search`, shipped retrieval "
         f"settings), {n} per SciFact claim (the answer stage's `candidates`) and {n_fb} per "
-        "FinanceBench question, are read once by the shipped reader (int8; at most 8 sentences "
+        "FinanceBench question, are read once by the shipped reader "
+        f"({settings.answer.reader_precision} on {reader.runtime}; at most 8 sentences "
         "a passage on average); each passage's best sentence probability is fused with its "
         "retrieval score as `w * p + (1 - w) * minmax(score)` (`rag.evidence.rerank`) for "
         "every w on the grid. SciFact: nDCG@10 over documents in first-passage order "
