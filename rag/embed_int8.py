@@ -77,13 +77,25 @@ def _export_int8(model_path: Path, dest: Path) -> None:
                 opt_level=1,
             )
             opt.save_model_to_file(str(fused))
-            quantize_dynamic(
-                str(fused),
-                str(dest),
-                weight_type=QuantType.QInt8,
-                per_channel=True,
-                extra_options={"DefaultTensorType": TensorProto.FLOAT},
-            )
+            # ONNX Runtime's quantizer logs an advisory on the root logger ("consider to run
+            # pre-processing"); it names nothing a user can act on, so keep it out of the log.
+            advisory = _DropAdvisory()
+            logging.getLogger().addFilter(advisory)
+            try:
+                quantize_dynamic(
+                    str(fused),
+                    str(dest),
+                    weight_type=QuantType.QInt8,
+                    per_channel=True,
+                    extra_options={"DefaultTensorType": TensorProto.FLOAT},
+                )
+            finally:
+                logging.getLogger().removeFilter(advisory)
+
+
+class _DropAdvisory(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
 
 
 class OnnxInt8Embedder:

@@ -51,10 +51,15 @@ def test_an_index_of_another_precision_asks_for_a_rebuild(tmp_path: Path) -> Non
 
 
 @pytest.mark.model
-def test_int8_vectors_are_close_to_float32_and_the_model_is_cached(tmp_path: Path) -> None:
+def test_int8_vectors_are_close_to_float32_and_the_model_is_cached(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     f32 = make_embedder(EmbeddingSettings(dtype="float32", cache=False, threads=2))
     i8 = make_embedder(EmbeddingSettings(dtype="int8", cache=False, threads=2), cache_dir=tmp_path)
-    a, b = f32.embed(TEXTS), i8.embed(TEXTS)
+    with caplog.at_level("INFO"):
+        a, b = f32.embed(TEXTS), i8.embed(TEXTS)
+    assert "building" in caplog.text  # the int8 model was built here, and said so
+    assert "pre-processing before quantization" not in caplog.text  # the quantizer's advisory
     assert b.shape == a.shape and b.dtype == np.float32
     assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
     assert float((a * b).sum(axis=1).min()) >= 0.99
