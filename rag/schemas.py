@@ -223,6 +223,13 @@ class Health(BaseModel):
     generator: str = Field(description="The configured answer generator.", examples=["extractive"])
     generators: list[str] = Field(examples=[["extractive"]])
     reader: str = Field("reader", description="The sentence reader: the trained model or a fake.")
+    reader_runtime: str | None = Field(
+        None,
+        description="What the trained reader runs on: 'onnxruntime', or 'torch' (chosen, int8, "
+        "or the fallback when its ONNX graph cannot be built: the log says why); null for a "
+        "fake reader.",
+        examples=["onnxruntime"],
+    )
     max_question_chars: int | None = Field(
         None, description="Longest question or query this server accepts, in characters."
     )

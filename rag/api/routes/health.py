@@ -20,6 +20,7 @@ def health(service: ServiceDep, settings: SettingsDep) -> Health:
         "generator": generator,
         "generators": ["extractive", "openai"] if generator == "openai" else ["extractive"],
         "reader": settings.answer.reader,
+        "reader_runtime": getattr(getattr(service.answerer, "reader", None), "runtime", None),
         "max_question_chars": settings.api.max_query_chars,
     }
     try:

@@ -20,6 +20,24 @@ def test_health_reports_the_index(client: TestClient) -> None:
     assert body["model"] == "hash-bow-384"
     assert body["fingerprint"]["embedder"] == "hash-bow-384"
     assert body["generator"] == "extractive" and body["generators"] == ["extractive"]
+    assert body["reader_runtime"] is None  # the fake answerer here reads with no model
+
+
+def test_health_names_what_the_reader_runs_on(tmp_path: Path, make_settings) -> None:
+    """An operator sees on /health when the reader fell back to torch (the log says why)."""
+    from rag.answer import Answerer
+    from rag.reader.reader import LexicalReader
+
+    class FellBack(LexicalReader):
+        runtime = "torch"
+
+    settings = make_settings(tmp_path)
+    service = Service(settings, answerer=Answerer(settings, reader=FellBack()))
+    with TestClient(create_app(settings, service)) as client:
+        assert client.get("/health").json()["reader_runtime"] == "torch"
+    lexical = Service(settings, answerer=Answerer(settings, reader=LexicalReader()))
+    with TestClient(create_app(settings, lexical)) as client:
+        assert client.get("/health").json()["reader_runtime"] is None
 
 
 def test_health_without_an_index_is_not_an_error(tmp_path: Path, make_settings) -> None:
@@ -31,7 +49,8 @@ def test_health_without_an_index_is_not_an_error(tmp_path: Path, make_settings) 
         assert response.json() == {
             "status": "no-index", "fingerprint": None, "documents": 0, "chunks": 0,
             "model": "hash-bow-384", "generator": "openai", "generators": ["extractive", "openai"],
-            "reader": "model", "max_question_chars": settings.api.max_query_chars,
+            "reader": "model", "reader_runtime": "onnxruntime",
+            "max_question_chars": settings.api.max_query_chars,
         }
         # Reads that need an index say how to build one.
         response = client.post("/search", json={"query": "cities"})
