@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,29 @@ def _sweep(folder: Path, stem: str) -> None:
             f.unlink(missing_ok=True)
         except (ValueError, OSError):
             pass
+
+
+def export_bert(
+    net: Any, inputs: tuple[Any, ...], dest: Path, outputs: dict[str, dict[int, str]]
+) -> None:
+    """Write ``net`` (a torch module taking :data:`BERT_INPUTS`) as an ONNX graph with
+    torch's TorchScript exporter: batch and length dynamic on every input, ``outputs``
+    naming each output with its dynamic axes, the exporter's notices kept out of the log."""
+    import torch
+
+    axes = {name: {0: "batch", 1: "tokens"} for name in BERT_INPUTS} | outputs
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notices
+        torch.onnx.export(
+            net,
+            inputs,
+            str(dest),
+            input_names=list(BERT_INPUTS),
+            output_names=list(outputs),
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
 
 
 def cpu_session(path: Path, threads: int | None = None) -> Any:

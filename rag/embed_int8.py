@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.artifacts import BERT_INPUTS, built_once, cpu_session, sha256
+from rag.artifacts import BERT_INPUTS, built_once, cpu_session, export_bert, sha256
 from rag.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -54,20 +54,15 @@ def _export_int8(model_path: Path, dest: Path) -> None:
     net = Hidden(AutoModel.from_pretrained(str(model_path), local_files_only=True)).eval()
     tok = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
     sample = tok(["an example", "another example sentence"], padding=True, return_tensors="pt")
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*BERT_INPUTS, "hidden")}
     with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
         raw, fused = Path(tmp) / "model.onnx", Path(tmp) / "model.fused.onnx"
         with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notices
-            torch.onnx.export(
+            warnings.simplefilter("ignore")  # the optimizer's and quantizer's notices too
+            export_bert(
                 net,
                 tuple(sample[k] for k in BERT_INPUTS),
-                str(raw),
-                input_names=list(BERT_INPUTS),
-                output_names=["hidden"],
-                dynamic_axes=axes,
-                opset_version=17,
-                dynamo=False,
+                raw,
+                {"hidden": {0: "batch", 1: "tokens"}},
             )
             opt = optimizer.optimize_model(
                 str(raw),

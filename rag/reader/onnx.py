@@ -13,20 +13,21 @@ network at all.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from rag.artifacts import BERT_INPUTS, built_once, cpu_session, sha256
+from rag.artifacts import BERT_INPUTS, built_once, cpu_session, export_bert, sha256
 
 log = logging.getLogger(__name__)
 
 # Bumped whenever the export recipe changes, so a cached graph is rebuilt.
 ONNX_RECIPE = 1
-OUTPUTS = ("logit", "start", "end")
+# The graph's outputs in order, each with its dynamic axes.
+OUTPUT_AXES = {"logit": {0: "batch"}, "start": {0: "batch", 1: "tokens"},
+               "end": {0: "batch", 1: "tokens"}}  # fmt: skip
 
 
 def source_record(weights_sha256: str, base_sha256: str) -> dict[str, Any]:
@@ -57,20 +58,8 @@ def export(net: torch.nn.Module, tokenizer: Any, dest: Path) -> None:
         tokenizer, ["a question", "a question"], ["one sentence here", "two"], ["t", ""],
         ["a previous sentence", ""], max_length=32,
     )  # fmt: skip
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*BERT_INPUTS, "start", "end")}
-    axes["logit"] = {0: "batch"}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notices
-        torch.onnx.export(
-            net,
-            (sample.input_ids, sample.attention_mask, sample.token_type_ids),
-            str(dest),
-            input_names=list(BERT_INPUTS),
-            output_names=list(OUTPUTS),
-            dynamic_axes=axes,
-            opset_version=17,
-            dynamo=False,
-        )
+    inputs = (sample.input_ids, sample.attention_mask, sample.token_type_ids)
+    export_bert(net, inputs, dest, OUTPUT_AXES)
 
 
 class OnnxNet:
@@ -83,12 +72,9 @@ class OnnxNet:
     def __call__(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        feed = {
-            "input_ids": input_ids.numpy(),
-            "attention_mask": attention_mask.numpy(),
-            "token_type_ids": token_type_ids.numpy(),
-        }
-        logit, start, end = self.session.run(list(OUTPUTS), feed)
+        tensors = (input_ids, attention_mask, token_type_ids)
+        feed = {name: t.numpy() for name, t in zip(BERT_INPUTS, tensors, strict=True)}
+        logit, start, end = self.session.run(list(OUTPUT_AXES), feed)
         return torch.from_numpy(logit), torch.from_numpy(start), torch.from_numpy(end)
 
 
