@@ -51,7 +51,12 @@ log = logging.getLogger("rag.reader.train")
 
 
 def loss_of(
-    net: ReaderNet, tok: object, batch: list[Group], max_length: int, context: bool
+    net: ReaderNet,
+    tok: object,
+    batch: list[Group],
+    max_length: int,
+    context: bool,
+    null_option: bool = False,
 ) -> torch.Tensor:
     pairs = [p for g in batch for p in g]
     enc = encode(
@@ -65,12 +70,20 @@ def loss_of(
     logit, start, end = net(enc.input_ids, enc.attention_mask, enc.token_type_ids)
     labels = torch.tensor([float(p.label) for p in pairs])
     bce = nn.functional.binary_cross_entropy_with_logits(logit, labels)
-    # Listwise: the answer sentence against its group.
+    # Listwise: the answer sentence against its group. With ``null_option`` every group
+    # also holds a "no sentence answers" option of logit 0, the target of a group without
+    # an answer: the question-level choice that abstention makes, with the gradient on
+    # the group's best-scoring sentence (SQuAD 2.0 readers' null answer).
     lw, k = [], 0
     for g in batch:
         n = len(g)
-        if g[0].label == 1:
-            lw.append(nn.functional.cross_entropy(logit[k : k + n].unsqueeze(0), torch.tensor([0])))
+        answered = g[0].label == 1
+        if answered or null_option:
+            scores = logit[k : k + n]
+            if null_option:
+                scores = torch.cat([scores, scores.new_zeros(1)])
+            target = torch.tensor([0 if answered else n])
+            lw.append(nn.functional.cross_entropy(scores.unsqueeze(0), target))
         k += n
     listwise = torch.stack(lw).mean() if lw else logit.sum() * 0.0
     s_t, e_t = span_targets(enc, [p.span for p in pairs])
@@ -182,6 +195,12 @@ def main(argv: list[str] | None = None) -> None:
         help="train on the first N batches of the plan only (the schedule decays over N)",
     )
     ap.add_argument(
+        "--null-option",
+        action="store_true",
+        help="give every group's softmax a 'no sentence answers' option, the target of "
+        "groups without an answer",
+    )
+    ap.add_argument(
         "--export",
         action="store_true",
         help="write the model folder from the latest checkpoint and stop (a draft)",
@@ -290,7 +309,9 @@ def main(argv: list[str] | None = None) -> None:
     end_step = total if not args.max_steps else min(total, step + args.max_steps)
     while step < end_step:
         batch = plan[step]
-        loss = loss_of(net, tok, batch, args.max_length, step >= args.context_from_step)
+        loss = loss_of(
+            net, tok, batch, args.max_length, step >= args.context_from_step, args.null_option
+        )
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(body + head, 1.0)
