@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.text import split_sentences
+from rag.text import content_words, english_stemmer, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +160,21 @@ def questions(
                     )
                 )
     return out
+
+
+def lexical_overlap(question: str, sentence: str, stemmer: object | None = None) -> float:
+    """Share of the question's content words (stemmed) that its sentence also holds.
+
+    SQuAD's writers looked at the paragraph, so most questions reuse its words; users
+    word their questions away from the text. A low overlap marks the questions a
+    reader cannot answer by matching words. A question without content words is 1.0.
+    """
+    stem = stemmer if stemmer is not None else english_stemmer()
+    qw = set(stem.stemWords([w.lower() for w in content_words(question)]))  # type: ignore[attr-defined]
+    if not qw:
+        return 1.0
+    sw = set(stem.stemWords([w.lower() for w in content_words(sentence)]))  # type: ignore[attr-defined]
+    return len(qw & sw) / len(qw)
 
 
 def sentence_pairs(

@@ -3,7 +3,8 @@
 ``python -m rag.reader.devcheck ../shared/data/squad MODEL [MODEL ...] --json``
 reads, with each model folder in the shipped precision (``answer.reader_precision``;
 ``--precision`` to choose), the held-out SQuAD 1.1 *train* articles (top-1 sentence among each
-paragraph's sentences) and the SQuAD 2.0 dev calibration articles at positions 2,
+paragraph's sentences; also over the questions sharing under half their content words with
+the answer sentence) and the SQuAD 2.0 dev calibration articles at positions 2,
 10, 18, ... (answerability ROC AUC of the best sentence's probability). Neither
 set is ever trained on, and neither is reported as a result: this is what a new
 draft is kept or dropped on. SQuAD 1.1 dev, the odd SQuAD 2.0 articles and the
@@ -20,8 +21,13 @@ from pathlib import Path
 
 from rag.reader import data as D
 from rag.reader.calibrate import best_probabilities, roc_auc, sentence_probabilities
+from rag.text import english_stemmer
 
 log = logging.getLogger(__name__)
+
+# Held-out questions sharing less than this share of content words with their answer
+# sentence are also scored on their own: the questions worded away from the text.
+LOW_OVERLAP = 0.5
 
 
 def check(
@@ -40,10 +46,17 @@ def check(
     v2 = D.load_json(squad, "v2dev")
     cal = D.questions(v2, positions=iter(D.v2_calibration_positions(len(v2))))
     reader = CrossEncoderReader(model, quantize=quantize)
-    hits = sum(
+    stem = english_stemmer()
+    low = [
+        D.lexical_overlap(q.question, q.sentences[q.answer_sentence or 0], stem) < LOW_OVERLAP
+        for q in held
+    ]
+    right = [
         int(row.index(max(row)) == q.answer_sentence)
         for q, row in zip(held, sentence_probabilities(reader, held), strict=True)
-    )
+    ]
+    hits = sum(right)
+    n_low = sum(low)
     best = best_probabilities(reader, cal)
     labels = [int(q.answer_sentence is not None) for q in cal]
     return {
@@ -51,6 +64,10 @@ def check(
         "int8": quantize,
         "holdout_train_top1": round(hits / max(1, len(held)), 4),
         "holdout_questions": len(held),
+        "holdout_low_overlap_top1": round(
+            sum(r for r, lo in zip(right, low, strict=True) if lo) / max(1, n_low), 4
+        ),
+        "holdout_low_overlap_questions": n_low,
         "calibration_auc": round(roc_auc(labels, best), 4),
         "calibration_questions": len(cal),
     }
@@ -82,7 +99,9 @@ def main(argv: list[str] | None = None) -> None:
         for row in out:
             print(
                 f"{row['model']}: top-1 {row['holdout_train_top1']} "
-                f"({row['holdout_questions']} held-out train questions), calibration AUC "
+                f"({row['holdout_questions']} held-out train questions; "
+                f"{row['holdout_low_overlap_top1']} on the {row['holdout_low_overlap_questions']} "
+                "worded away from their sentence), calibration AUC "
                 f"{row['calibration_auc']} ({row['calibration_questions']} questions)"
             )
 

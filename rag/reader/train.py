@@ -46,6 +46,7 @@ from rag.reader.model import (
     span_targets,
     trainable_state,
 )
+from rag.text import english_stemmer
 
 log = logging.getLogger("rag.reader.train")
 
@@ -152,6 +153,13 @@ def main(argv: list[str] | None = None) -> None:
         "(a second stage trains on questions the first never saw)",
     )
     ap.add_argument(
+        "--max-overlap",
+        type=float,
+        default=1.0,
+        help="keep only the SQuAD 1.1 questions (of the slice) sharing less than this share of "
+        "their content words with their answer sentence (questions worded away from the text)",
+    )
+    ap.add_argument(
         "--no-answer-share",
         type=float,
         default=0.0,
@@ -229,6 +237,17 @@ def main(argv: list[str] | None = None) -> None:
         qs[args.skip_questions : args.skip_questions + args.questions],
         key=lambda q: (q.article, q.paragraph, q.qid),
     )
+    if args.max_overlap < 1.0:
+        stem = english_stemmer()
+        sliced = len(qs)
+        qs = [
+            q
+            for q in qs
+            if q.answer_sentence is not None
+            and D.lexical_overlap(q.question, q.sentences[q.answer_sentence], stem)
+            < args.max_overlap
+        ]
+        log.info("%d of %d questions below overlap %.2f", len(qs), sliced, args.max_overlap)
     v2 = D.load_json(args.squad, "v2dev")
     v2qs = D.questions(v2, positions=iter(D.v2_train_positions(len(v2))))
     log.info(

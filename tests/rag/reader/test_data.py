@@ -83,3 +83,13 @@ def test_splits_never_overlap(n: int) -> None:
     )
     assert not (fit & cal) and not (fit & ev) and not (cal & ev)
     assert fit | cal == set(range(0, n, 2)) and ev == set(range(1, n, 2))
+
+
+def test_lexical_overlap_counts_shared_content_words_stemmed() -> None:
+    # "which", "is", "in" are function words: "museum" is shared, "Paris" is not.
+    assert D.lexical_overlap("Which museum is in Paris?", "It has the Louvre museum.") == 0.5
+    # Stems meet across word forms ("innovators" / "innovation").
+    assert D.lexical_overlap("Who are the innovators?", "Innovation is high.") == 1.0
+    assert D.lexical_overlap("Where can visitors admire paintings?", "It has the Louvre.") == 0.0
+    # Nothing to compare: not counted as worded away.
+    assert D.lexical_overlap("What is it?", "Anything.") == 1.0

@@ -41,14 +41,22 @@ def test_counts_only_the_development_articles(tmp_path: Path) -> None:
     n = D.HOLDOUT_TRAIN_ARTICLES + 3
     museum = qa("m", "Which museum is in Paris?", "Louvre")
     river = qa("r", "Which river runs through Paris?", "Seine")
+    # Worded away from its sentence ("It has the Louvre museum."): no content word shared.
+    away = qa("w", "Where can visitors admire paintings in the French capital?", "Louvre")
     # Training articles (the first 3) carry extra questions that must not be counted.
     train = [[museum, river, museum] if i < 3 else [museum] for i in range(n)]
+    train[-1] = [museum, away]
     write(tmp_path, "train", train)
     unanswerable = qa("u", "Which airport serves Paris?", None)
     v2 = [[museum, unanswerable, river] if i == 2 else [river] for i in range(4)]
     write(tmp_path, "v2dev", v2)
     row = check(MODEL_DIR, tmp_path, holdout=100)
-    assert row["holdout_questions"] == D.HOLDOUT_TRAIN_ARTICLES
+    assert row["holdout_questions"] == D.HOLDOUT_TRAIN_ARTICLES + 1
+    assert row["holdout_low_overlap_questions"] == 1  # only the worded-away one
+    assert row["holdout_low_overlap_top1"] in (0.0, 1.0)
     assert row["calibration_questions"] == 3  # only article 2 of the SQuAD 2.0 file
-    assert row["holdout_train_top1"] == 1.0  # "Which museum" -> the Louvre sentence
+    # Every "Which museum" question -> the Louvre sentence.
+    assert float(row["holdout_train_top1"]) >= D.HOLDOUT_TRAIN_ARTICLES / (
+        D.HOLDOUT_TRAIN_ARTICLES + 1
+    )
     assert 0.0 <= float(row["calibration_auc"]) <= 1.0
