@@ -24,6 +24,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rag.text import content_words, english_stemmer, split_sentences
 
@@ -162,7 +163,7 @@ def questions(
     return out
 
 
-def lexical_overlap(question: str, sentence: str, stemmer: object | None = None) -> float:
+def lexical_overlap(question: str, sentence: str, stemmer: Any = None) -> float:
     """Share of the question's content words (stemmed) that its sentence also holds.
 
     SQuAD's writers looked at the paragraph, so most questions reuse its words; users
@@ -170,11 +171,23 @@ def lexical_overlap(question: str, sentence: str, stemmer: object | None = None)
     reader cannot answer by matching words. A question without content words is 1.0.
     """
     stem = stemmer if stemmer is not None else english_stemmer()
-    qw = set(stem.stemWords([w.lower() for w in content_words(question)]))  # type: ignore[attr-defined]
+    qw = set(stem.stemWords([w.lower() for w in content_words(question)]))
     if not qw:
         return 1.0
-    sw = set(stem.stemWords([w.lower() for w in content_words(sentence)]))  # type: ignore[attr-defined]
+    sw = set(stem.stemWords([w.lower() for w in content_words(sentence)]))
     return len(qw & sw) / len(qw)
+
+
+def worded_away(qs: list[Question], max_overlap: float) -> list[Question]:
+    """The answerable questions sharing less than ``max_overlap`` of their content words
+    with their answer sentence, in their order."""
+    stem = english_stemmer()
+    return [
+        q
+        for q in qs
+        if q.answer_sentence is not None
+        and lexical_overlap(q.question, q.sentences[q.answer_sentence], stem) < max_overlap
+    ]
 
 
 def sentence_pairs(

@@ -46,7 +46,6 @@ from rag.reader.model import (
     span_targets,
     trainable_state,
 )
-from rag.text import english_stemmer
 
 log = logging.getLogger("rag.reader.train")
 
@@ -238,15 +237,8 @@ def main(argv: list[str] | None = None) -> None:
         key=lambda q: (q.article, q.paragraph, q.qid),
     )
     if args.max_overlap < 1.0:
-        stem = english_stemmer()
         sliced = len(qs)
-        qs = [
-            q
-            for q in qs
-            if q.answer_sentence is not None
-            and D.lexical_overlap(q.question, q.sentences[q.answer_sentence], stem)
-            < args.max_overlap
-        ]
+        qs = D.worded_away(qs, args.max_overlap)
         log.info("%d of %d questions below overlap %.2f", len(qs), sliced, args.max_overlap)
     v2 = D.load_json(args.squad, "v2dev")
     v2qs = D.questions(v2, positions=iter(D.v2_train_positions(len(v2))))

@@ -93,3 +93,17 @@ def test_lexical_overlap_counts_shared_content_words_stemmed() -> None:
     assert D.lexical_overlap("Where can visitors admire paintings?", "It has the Louvre.") == 0.0
     # Nothing to compare: not counted as worded away.
     assert D.lexical_overlap("What is it?", "Anything.") == 1.0
+
+
+def test_worded_away_keeps_answerable_questions_under_the_overlap() -> None:
+    sents = ("Paris is in France.", "It has the Louvre museum.")
+
+    def q(qid: str, text: str, answer: int | None) -> D.Question:
+        return D.Question(qid, text, "Paris", sents, answer)
+
+    near = q("near", "Which museum does the French capital hold?", 1)  # 1 of 4 shared
+    far = q("far", "Where can visitors admire paintings?", 1)
+    echo = q("echo", "Is Paris in France?", 0)  # every content word in the sentence
+    none = q("none", "Where can visitors admire paintings?", None)  # unanswerable
+    assert [x.qid for x in D.worded_away([near, far, echo, none], 0.5)] == ["near", "far"]
+    assert [x.qid for x in D.worded_away([near, far, echo, none], 0.2)] == ["far"]
