@@ -15,6 +15,10 @@ Metrics:
 - ``span_em`` / ``span_f1``: SQuAD's answer normalisation, best over the gold
   answers, of the predicted span in the best sentence (methods without a span
   head predict the whole sentence); a wrong sentence scores 0;
+- ``sentence_top1_worded_away``: the same over the dev questions that share less
+  than half their content words with their answer sentence
+  (``rag.reader.data.lexical_overlap``): worded away from the text, as users word
+  theirs (``worded_away_questions`` of them);
 - ``answerability_auc``: over SQuAD 2.0 dev articles at odd positions (never
   trained, tuned or calibrated on), ROC AUC of the best sentence's score for
   "the paragraph answers the question"; ``answerability_acc`` is the accuracy of
@@ -203,6 +207,7 @@ def evaluate_reader(
     if limit:
         n_dev_all = round(n_dev_all * min(1.0, limit / len(dev)))
         dev, ev, cal = _stride(dev, limit), _stride(ev, limit), _stride(cal, limit)
+    away = {q.qid for q in D.worded_away(dev)}
     bi, heur = embedding_scorers(embedder, stemmer)
     scorers: dict[str, Scorer] = {"bi_encoder": bi, "heuristic": heur}
     if reader is not None:
@@ -213,6 +218,9 @@ def evaluate_reader(
             continue
         got, rate = _score_questions(dev, scorers[name], f"{name}: SQuAD 1.1 dev")
         top1, em, f1 = _span_scores(dev, got)
+        away_hits = sum(
+            int(i == q.answer_sentence) for q, i in zip(dev, got.best, strict=True) if q.qid in away
+        )
         ev_got, _ = _score_questions(ev, scorers[name], f"{name}: SQuAD 2.0 odd")
         labels = [int(q.answer_sentence is not None) for q in ev]
         scores = ev_got.top_score
@@ -235,6 +243,8 @@ def evaluate_reader(
         acc = float(np.mean((np.asarray(scores) >= threshold) == np.asarray(labels, dtype=bool)))
         report[name] = {
             "sentence_top1": round(top1 / n_dev_all, 4),
+            "sentence_top1_worded_away": round(away_hits / max(1, len(away)), 4),
+            "worded_away_questions": len(away),
             "span_em": round(em / n_dev_all, 4),
             "span_f1": round(f1 / n_dev_all, 4),
             "answerability_auc": round(roc_auc(labels, scores), 4),

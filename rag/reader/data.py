@@ -31,6 +31,9 @@ from rag.text import content_words, english_stemmer, split_sentences
 log = logging.getLogger(__name__)
 
 HOLDOUT_TRAIN_ARTICLES = 12
+# A question sharing less than this share of its content words with its answer sentence
+# is "worded away" from it, as users word theirs (``lexical_overlap``).
+WORDED_AWAY = 0.5
 FILES = {
     "train": "squad-v1.1-train.json.gz",
     "dev": "squad-v1.1-dev.json.gz",
@@ -178,7 +181,7 @@ def lexical_overlap(question: str, sentence: str, stemmer: Any = None) -> float:
     return len(qw & sw) / len(qw)
 
 
-def worded_away(qs: list[Question], max_overlap: float) -> list[Question]:
+def worded_away(qs: list[Question], max_overlap: float = WORDED_AWAY) -> list[Question]:
     """The answerable questions sharing less than ``max_overlap`` of their content words
     with their answer sentence, in their order."""
     stem = english_stemmer()

@@ -25,10 +25,6 @@ from rag.text import english_stemmer
 
 log = logging.getLogger(__name__)
 
-# Held-out questions sharing less than this share of content words with their answer
-# sentence are also scored on their own: the questions worded away from the text.
-LOW_OVERLAP = 0.5
-
 
 def check(
     model: Path, squad: Path, *, holdout: int, quantize: bool = False
@@ -48,7 +44,7 @@ def check(
     reader = CrossEncoderReader(model, quantize=quantize)
     stem = english_stemmer()
     low = [
-        D.lexical_overlap(q.question, q.sentences[q.answer_sentence or 0], stem) < LOW_OVERLAP
+        D.lexical_overlap(q.question, q.sentences[q.answer_sentence or 0], stem) < D.WORDED_AWAY
         for q in held
     ]
     right = [

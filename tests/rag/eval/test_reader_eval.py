@@ -18,8 +18,10 @@ from rag.reader.reader import Reading
 from rag.text import english_stemmer
 
 CONTEXT = "Paris is in France. It has the Louvre museum. The Seine runs through it."
-GOLD = {"Where is Paris?": "France", "What museum is there?": "Louvre"}
-KEYS = {"sentence_top1", "span_em", "span_f1", "answerability_auc", "answerability_acc",
+# The third question shares no content word with its sentence: worded away from it.
+GOLD = {"Where is Paris?": "France", "What museum is there?": "Louvre",
+        "Which river flows across the city?": "Seine"}  # fmt: skip
+KEYS = {"sentence_top1", "sentence_top1_worded_away", "worded_away_questions", "span_em", "span_f1", "answerability_auc", "answerability_acc",
         "threshold", "dev_questions", "v2_questions", "pairs_per_s"}  # fmt: skip
 
 
@@ -78,11 +80,13 @@ def test_an_oracle_scores_perfectly_and_every_method_reports(squad: Path) -> Non
     r = report["reader"]
     assert r["sentence_top1"] == 1.0 and r["span_em"] == 1.0 and r["span_f1"] == 1.0
     assert r["answerability_auc"] == 1.0 and r["answerability_acc"] == 1.0
-    assert r["dev_questions"] == 4 and r["v2_questions"] == 6  # odd articles 1 and 3
+    assert r["sentence_top1_worded_away"] == 1.0 and r["worded_away_questions"] == 2
+    assert r["dev_questions"] == 6 and r["v2_questions"] == 8  # odd articles 1 and 3
 
 
 def test_a_wrong_sentence_scores_zero_span(squad: Path) -> None:
     r = run(squad, First())["reader"]
     # "Where is Paris?" is right (sentence 0, but its span "Paris" is not "France"),
-    # "What museum?" is wrong: top-1 0.5, EM 0, F1 0.
-    assert r["sentence_top1"] == 0.5 and r["span_em"] == 0.0 and r["span_f1"] == 0.0
+    # "What museum?" and the river question are wrong: top-1 1/3, EM 0, F1 0.
+    assert r["sentence_top1"] == 0.3333 and r["span_em"] == 0.0 and r["span_f1"] == 0.0
+    assert r["sentence_top1_worded_away"] == 0.0 and r["worded_away_questions"] == 2
