@@ -21,8 +21,9 @@ CONTEXT = "Paris is in France. It has the Louvre museum. The Seine runs through 
 # The third question shares no content word with its sentence: worded away from it.
 GOLD = {"Where is Paris?": "France", "What museum is there?": "Louvre",
         "Which river flows across the city?": "Seine"}  # fmt: skip
-KEYS = {"sentence_top1", "sentence_top1_worded_away", "worded_away_questions", "span_em", "span_f1", "answerability_auc", "answerability_acc",
-        "threshold", "dev_questions", "v2_questions", "pairs_per_s"}  # fmt: skip
+KEYS = {"sentence_top1", "sentence_top1_worded_away", "worded_away_questions", "span_em",
+        "span_f1", "answerability_auc", "answerability_acc", "threshold", "dev_questions",
+        "v2_questions", "pairs_per_s"}  # fmt: skip
 
 
 def write(folder: Path, name: str, n_articles: int, impossible: bool) -> None:
