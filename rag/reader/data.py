@@ -193,6 +193,17 @@ def worded_away(qs: list[Question], max_overlap: float = WORDED_AWAY) -> list[Qu
     ]
 
 
+def mix_worded_away(qs: list[Question], share: float) -> list[Question]:
+    """Every worded-away question of ``qs`` and, evenly spaced, enough of the others that
+    the worded-away make up ``share`` of the result, in their order."""
+    away = {q.qid for q in worded_away(qs)}
+    rest = [q for q in qs if q.qid not in away]
+    n_rest = min(len(rest), round(len(away) * (1 - share) / share)) if share > 0 else len(rest)
+    step = len(rest) / max(1, n_rest)
+    keep = {rest[int(i * step)].qid for i in range(n_rest)}
+    return [q for q in qs if q.qid in away or q.qid in keep]
+
+
 def sentence_pairs(
     qs: list[Question],
 ) -> tuple[list[str], list[str], list[str], list[str]]:

@@ -159,6 +159,13 @@ def main(argv: list[str] | None = None) -> None:
         "their content words with their answer sentence (questions worded away from the text)",
     )
     ap.add_argument(
+        "--away-share",
+        type=float,
+        default=0.0,
+        help="keep every worded-away question of the slice and enough others that the "
+        "worded-away make up this share (a mix, so that matching words is not unlearned)",
+    )
+    ap.add_argument(
         "--no-answer-share",
         type=float,
         default=0.0,
@@ -236,7 +243,13 @@ def main(argv: list[str] | None = None) -> None:
         qs[args.skip_questions : args.skip_questions + args.questions],
         key=lambda q: (q.article, q.paragraph, q.qid),
     )
-    if args.max_overlap < 1.0:
+    if args.away_share:
+        sliced = len(qs)
+        qs = D.mix_worded_away(qs, args.away_share)
+        log.info(
+            "%d of %d questions kept, %.0f%% worded away", len(qs), sliced, 100 * args.away_share
+        )
+    elif args.max_overlap < 1.0:
         sliced = len(qs)
         qs = D.worded_away(qs, args.max_overlap)
         log.info("%d of %d questions below overlap %.2f", len(qs), sliced, args.max_overlap)

@@ -107,3 +107,14 @@ def test_worded_away_keeps_answerable_questions_under_the_overlap() -> None:
     none = q("none", "Where can visitors admire paintings?", None)  # unanswerable
     assert [x.qid for x in D.worded_away([near, far, echo, none], 0.5)] == ["near", "far"]
     assert [x.qid for x in D.worded_away([near, far, echo, none], 0.2)] == ["far"]
+
+
+def test_mix_worded_away_keeps_all_of_them_and_enough_others() -> None:
+    sents = ("Paris is in France.", "It has the Louvre museum.")
+    far = [D.Question(f"far{i}", "Where can visitors admire paintings?", "P", sents, 1)
+           for i in range(2)]  # fmt: skip
+    echo = [D.Question(f"echo{i}", "Is Paris in France?", "P", sents, 0) for i in range(6)]
+    mixed = D.mix_worded_away(echo[:3] + far + echo[3:], 0.5)
+    # Both worded-away questions, two of the six others, evenly spaced, in order.
+    assert [q.qid for q in mixed] == ["echo0", "far0", "far1", "echo3"]
+    assert len(D.mix_worded_away(far + echo, 0.25)) == 8  # 2 away, 6 others
