@@ -21,7 +21,6 @@ from pathlib import Path
 
 from rag.reader import data as D
 from rag.reader.calibrate import best_probabilities, roc_auc, sentence_probabilities
-from rag.text import english_stemmer
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +41,8 @@ def check(
     v2 = D.load_json(squad, "v2dev")
     cal = D.questions(v2, positions=iter(D.v2_calibration_positions(len(v2))))
     reader = CrossEncoderReader(model, quantize=quantize)
-    stem = english_stemmer()
-    low = [
-        D.lexical_overlap(q.question, q.sentences[q.answer_sentence or 0], stem) < D.WORDED_AWAY
-        for q in held
-    ]
+    away = {q.qid for q in D.worded_away(held)}
+    low = [q.qid in away for q in held]
     right = [
         int(row.index(max(row)) == q.answer_sentence)
         for q, row in zip(held, sentence_probabilities(reader, held), strict=True)
