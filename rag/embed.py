@@ -43,6 +43,12 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+# /proc/cpuinfo flags: native bfloat16 arithmetic (x86 AVX-512 BF16 or AMX), and int8 dot
+# products (AVX-512 VNNI or AVX-VNNI), the instructions ONNX Runtime's int8 kernels run fast on.
+NATIVE_BF16 = frozenset({"avx512_bf16", "amx_bf16"})
+INT8_DOT = frozenset({"avx512_vnni", "avx_vnni"})
+
+
 def _cpu_flags(cpuinfo: Path) -> set[str]:
     try:
         text = cpuinfo.read_text()
@@ -53,13 +59,25 @@ def _cpu_flags(cpuinfo: Path) -> set[str]:
 
 def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """True when the CPU computes in bfloat16 natively (x86 AVX-512 BF16 or AMX)."""
-    return bool(_cpu_flags(cpuinfo) & {"avx512_bf16", "amx_bf16"})
+    return bool(_cpu_flags(cpuinfo) & NATIVE_BF16)
 
 
 def cpu_has_int8_dot(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """True when the CPU has int8 dot-product instructions (x86 AVX-512 VNNI or AVX-VNNI),
     the ones ONNX Runtime's int8 kernels run fast on."""
-    return bool(_cpu_flags(cpuinfo) & {"avx512_vnni", "avx_vnni"})
+    return bool(_cpu_flags(cpuinfo) & INT8_DOT)
+
+
+def cpu_features(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The vector instructions the embedding precisions depend on, in a few words
+    ("AVX-512, VNNI", "AVX2", ...), for benchmark stamps: the same code runs at very
+    different speeds per precision on CPUs with and without int8 dot products."""
+    flags = _cpu_flags(cpuinfo)
+    if not flags:
+        return "CPU flags unknown"
+    width = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    extras = [name for name, group in (("VNNI", INT8_DOT), ("BF16", NATIVE_BF16)) if flags & group]
+    return ", ".join([width, *extras])
 
 
 def resolve_dtype(dtype: str) -> str:

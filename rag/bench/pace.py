@@ -562,6 +562,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--scifact-docs", type=int, default=None, help="archive: the first N abstracts (all)"
     )
+    p.add_argument(
+        "--tag",
+        default="",
+        help="write section pace-PART-TAG instead of pace-PART (a run on another CPU class "
+        "kept beside the first)",
+    )
     args = p.parse_args(argv)
     command = "python -m rag.bench.pace " + " ".join(argv if argv is not None else sys.argv[1:])
     write = args.write or not args.quick
@@ -578,10 +584,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             res = bench_quality(PRECISIONS if not args.quick else ("int8",), args.quick)
             md = quality_markdown(res, command)
-        (results / f"pace-{part}.json").write_text(json.dumps(res, indent=1, default=str))
+        name = f"pace-{part}" + (f"-{args.tag}" if args.tag else "")
+        (results / f"{name}.json").write_text(json.dumps(res, indent=1, default=str))
         print(md)
         if write:
-            write_section(f"pace-{part}", md)
+            write_section(name, md)
     return 0
 
 

@@ -34,7 +34,11 @@ def machine() -> str:
         mem = f", {kb / 1024 / 1024:.0f} GiB"
     except (OSError, ValueError, IndexError):
         pass
-    return f"{cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
+    from rag.embed import cpu_features
+
+    return (
+        f"{cpu} ({cpu_features()}), {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
+    )
 
 
 def commit() -> str:

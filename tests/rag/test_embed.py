@@ -117,6 +117,21 @@ def test_auto_dtype_follows_the_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert embed.resolve_dtype("float32") == "float32"
 
 
+def test_cpu_features_name_what_the_precisions_run_on(tmp_path: Path) -> None:
+    from rag import embed
+
+    vnni = tmp_path / "vnni"
+    vnni.write_text("processor : 0\nflags : fpu sse2 avx2 avx512f avx512_vnni avx512_bf16\n")
+    avx2 = tmp_path / "avx2"
+    avx2.write_text("processor : 0\nflags : fpu sse2 fma avx avx2\n")
+    old = tmp_path / "old"
+    old.write_text("processor : 0\nflags : fpu sse2\n")
+    assert embed.cpu_features(vnni) == "AVX-512, VNNI, BF16"
+    assert embed.cpu_features(avx2) == "AVX2"
+    assert embed.cpu_features(old) == "no AVX2"
+    assert embed.cpu_features(tmp_path / "missing") == "CPU flags unknown"
+
+
 @pytest.mark.model
 def test_minilm_loads_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
