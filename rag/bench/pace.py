@@ -208,22 +208,24 @@ def index_vectors(data: Path, folder: Path) -> tuple[dict[str, np.ndarray], int]
         snap.close()
 
 
-def query_p50(queries: list[str], reps: int = 2) -> dict[str, float]:
+def query_p50(
+    queries: list[str], reps: int = 2, precisions: tuple[str, ...] = PRECISIONS
+) -> dict[str, float]:
     """Per precision: p50 ms of embedding one new query (no cache), rounds alternated."""
     from rag.embed import make_embedder
     from rag.settings import EmbeddingSettings
 
-    embs = {p: make_embedder(EmbeddingSettings(dtype=p, cache=False)) for p in PRECISIONS}
     with tempfile.TemporaryDirectory() as tmp:
-        embs["int8"] = make_embedder(
-            EmbeddingSettings(dtype="int8", cache=False), cache_dir=Path(tmp)
-        )
-        times: dict[str, list[float]] = {p: [] for p in PRECISIONS}
+        embs = {
+            p: make_embedder(EmbeddingSettings(dtype=p, cache=False), cache_dir=Path(tmp))
+            for p in precisions
+        }
+        times: dict[str, list[float]] = {p: [] for p in precisions}
         for e in embs.values():
             e.embed(queries[:5])  # load, warm up
         part = max(1, len(queries) // reps)
         for r in range(reps):
-            for p in PRECISIONS if r % 2 == 0 else PRECISIONS[::-1]:
+            for p in precisions if r % 2 == 0 else precisions[::-1]:
                 for q in queries[r * part : (r + 1) * part]:
                     t = time.perf_counter()
                     embs[p].embed([q])
@@ -232,14 +234,16 @@ def query_p50(queries: list[str], reps: int = 2) -> dict[str, float]:
 
 
 # -- docs: 1,500 cut abstracts -------------------------------------------------------
-def bench_docs(n: int, words: int, reps: int) -> dict[str, Any]:
+def bench_docs(
+    n: int, words: int, reps: int, precisions: tuple[str, ...] = PRECISIONS
+) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="pace-docs-"))
     folder = work / "abstracts"
     texts = write_texts(folder, scifact_rows(n), words)
     (work / "texts.json").write_text(json.dumps(texts))
     int8, build_s = int8_model(work)
-    runs: dict[str, list[dict[str, Any]]] = {"plain": [], **{p: [] for p in PRECISIONS}}
-    order = ["plain", *PRECISIONS]
+    runs: dict[str, list[dict[str, Any]]] = {"plain": [], **{p: [] for p in precisions}}
+    order = ["plain", *precisions]
     base_vecs: np.ndarray | None = None
     chunks: dict[str, int] = {}
     before = load()
@@ -263,7 +267,7 @@ def bench_docs(n: int, words: int, reps: int) -> dict[str, Any]:
     # cosines against plain float32 encode of the same strings (single-chunk documents)
     cos_to_plain: dict[str, dict[str, float]] = {}
     ids = [str(r["_id"]) for r in scifact_rows(n)]
-    for name in PRECISIONS:
+    for name in precisions:
         vecs, _ = index_vectors(work / f"data-{name}-{reps - 1}", folder)
         c = [float(vecs[i] @ base_vecs[k]) for k, i in enumerate(ids) if i in vecs]
         cos_to_plain[name] = {
@@ -274,10 +278,11 @@ def bench_docs(n: int, words: int, reps: int) -> dict[str, Any]:
     queries = [json.loads(x)["text"] for x in open(SCIFACT / "queries.jsonl")][
         : 20 if n < 100 else 200
     ]
-    p50 = query_p50(queries)
+    p50 = query_p50(queries, precisions=precisions)
     return {
         "n": n,
         "words": words,
+        "precisions": list(precisions),
         "reps": reps,
         "runs": runs,
         "chunks": chunks,
@@ -302,7 +307,7 @@ def docs_markdown(res: dict[str, Any], command: str) -> str:
     med = {k: statistics.median(r["wall_s"] for r in v) for k, v in res["runs"].items()}
     n = res["n"]
     rows = []
-    for name in ("plain", *PRECISIONS):
+    for name in ("plain", *res.get("precisions", PRECISIONS)):
         walls = [round(r["wall_s"], 1) for r in res["runs"][name]]
         peak = max(r["peak_mb"] for r in res["runs"][name])
         ch = res["chunks"].get(name, n)
@@ -346,8 +351,9 @@ def docs_markdown(res: dict[str, Any], command: str) -> str:
         "(batch 32); each *`rag ingest`* row is a fresh `python -m rag ingest FOLDER --json` "
         "with `RAG_EMBEDDING__DTYPE` set and its own empty data folder (empty embedding "
         "cache). Both sides include interpreter start, imports and model load; wall time "
-        f"is measured from outside. {res['reps']} repetitions, order alternated (plain, "
-        "float32, bfloat16, int8, then reversed); medians. Cosine: each single-chunk "
+        f"is measured from outside. {res['reps']} repetitions, order alternated "
+        f"({', '.join(['plain', *res.get('precisions', PRECISIONS)])}, then reversed); "
+        "medians. Cosine: each single-chunk "
         "document's stored vector against the plain float32 vector of the same string. "
         "The int8 model is built once before the runs (as on a first use: "
         f"{res['int8_build_s']:.0f} s, from the installed weights) and copied into each "
@@ -563,6 +569,11 @@ def main(argv: list[str] | None = None) -> int:
         "--scifact-docs", type=int, default=None, help="archive: the first N abstracts (all)"
     )
     p.add_argument(
+        "--precisions",
+        default=",".join(PRECISIONS),
+        help="docs: the precisions of `rag ingest` to run, comma-separated",
+    )
+    p.add_argument(
         "--tag",
         default="",
         help="write section pace-PART-TAG instead of pace-PART (a run on another CPU class "
@@ -576,7 +587,12 @@ def main(argv: list[str] | None = None) -> int:
     parts = ["docs", "archive", "quality"] if args.part == "all" else [args.part]
     for part in parts:
         if part == "docs":
-            res = bench_docs(40 if args.quick else 1500, 150, 1 if args.quick else args.reps)
+            res = bench_docs(
+                40 if args.quick else 1500,
+                150,
+                1 if args.quick else args.reps,
+                tuple(args.precisions.split(",")),
+            )
             md = docs_markdown(res, command)
         elif part == "archive":
             res = bench_archive(args.quick, args.rev, args.dtype, args.scifact_docs)
