@@ -206,6 +206,12 @@ def main(argv: list[str] | None = None) -> None:
         "--wait-min", type=float, default=40, help="how long to wait for the SciFact index"
     )
     p.add_argument("--wait-for", type=Path, help="also wait until this file exists")
+    p.add_argument(
+        "--tag",
+        default="",
+        help="write section latency-TAG instead of latency (a run on another CPU class "
+        "kept beside the first)",
+    )
     p.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--build", nargs=2, type=Path, help=argparse.SUPPRESS)
     p.add_argument("--queries", type=int, default=10_000, help=argparse.SUPPRESS)
@@ -239,6 +245,7 @@ def main(argv: list[str] | None = None) -> None:
         "python -m rag.bench.latency"
         + (" --quick" if args.quick else "")
         + f" --threads {args.threads}"
+        + (f" --tag {args.tag}" if args.tag else "")
     )
     shipped = get_settings().answer
     md = stamp(cmd) + (
@@ -312,7 +319,7 @@ def main(argv: list[str] | None = None) -> None:
         "same sentences, which the embedding cache embeds once, so fewer sentences reach the "
         "model; ask cost is dominated by reading the passages' sentences, not the index.\n"
     )
-    write_section("latency", md)
+    write_section("latency" + (f"-{args.tag}" if args.tag else ""), md)
     print(md)
 
 

@@ -24,6 +24,10 @@ from rag.errors import ModelError
 log = logging.getLogger(__name__)
 
 MODEL_DIR = Path(__file__).resolve().parent / "weights"
+# Pairs per forward pass, taken in order of length so that each pass pads only to its own
+# longest pair: a question's 25-32 pairs in passes of 8 read in 0.86x the time of one pass
+# (BENCHMARKS.md, Query latency); each pair's outputs do not depend on its batch.
+READ_BATCH = 8
 Runtime = Literal["torch", "onnxruntime"]
 
 
@@ -82,7 +86,7 @@ class CrossEncoderReader:
         runtime: Runtime = "torch",
         artifact_dir: Path | None = None,
         threads: int | None = None,
-        batch_size: int = 32,
+        batch_size: int = READ_BATCH,
         verify: bool = True,
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else MODEL_DIR
@@ -219,7 +223,11 @@ class CrossEncoderReader:
         if not sentences:
             return []
         self.load()
-        order = sorted(range(len(sentences)), key=lambda i: len(questions[i]) + len(sentences[i]))
+        ctx = list(contexts) if self.uses_context and contexts else None
+        # by the length of all the model reads, title and context included
+        parts = zip(questions, sentences, titles, ctx or [""] * len(sentences), strict=True)
+        size = [sum(map(len, p)) for p in parts]
+        order = sorted(range(len(sentences)), key=size.__getitem__)
         out: list[Reading | None] = [None] * len(sentences)
         with torch.inference_mode():
             for b in range(0, len(order), self.batch_size):
@@ -230,7 +238,7 @@ class CrossEncoderReader:
                         [questions[i] for i in idx],
                         [sentences[i] for i in idx],
                         [titles[i] for i in idx],
-                        [contexts[i] for i in idx] if self.uses_context and contexts else None,
+                        [ctx[i] for i in idx] if ctx else None,
                         max_length=self.max_length,
                     )
                     logit, start, end = self._net(

@@ -109,3 +109,30 @@ def test_a_failed_export_falls_back_to_torch_with_a_warning(
     assert reader.runtime == "torch"
     assert "No space left on device" in caplog.text and "reading with torch" in caplog.text
     assert not list(tmp_path.glob("*.onnx")) and not list(tmp_path.glob(".*"))  # no debris
+
+
+def test_readings_do_not_depend_on_how_the_pairs_are_batched(tmp_path: Path) -> None:
+    """Pairs are read in passes of READ_BATCH, shortest (title and context included) first,
+    each padded to its own longest pair; a pair's reading is the same in any pass."""
+    from rag.reader.reader import READ_BATCH
+
+    reader = CrossEncoderReader(runtime="onnxruntime", artifact_dir=tmp_path)
+    assert reader.batch_size == READ_BATCH < len(SENTENCES) * 3
+    sentences, titles, contexts = SENTENCES * 3, TITLES * 3, CONTEXTS * 3
+    widths: list[int] = []
+    reader.load()
+    real = reader._net
+
+    def recording(ids: object, mask: object, types: object) -> object:
+        widths.append(int(ids.shape[1]))  # type: ignore[attr-defined]
+        return real(ids, mask, types)
+
+    reader._net = recording
+    batched = reader.read(QUESTION, sentences, titles, contexts)
+    reader._net = real
+    assert len(widths) == -(-len(sentences) // READ_BATCH)
+    assert widths == sorted(widths) and widths[0] < widths[-1]  # shortest first, less padding
+    reader.batch_size = len(sentences)  # all in one pass
+    whole = reader.read(QUESTION, sentences, titles, contexts)
+    assert [b.prob for b in batched] == pytest.approx([w.prob for w in whole], abs=1e-5)
+    assert [b.span for b in batched] == [w.span for w in whole]
