@@ -217,7 +217,7 @@ class AnswerSettings(BaseModel):
     max_read_sentences: int = Field(
         32, ge=1, le=500,
         description="Sentences the reader reads per question at most (the reader's cost: "
-        "about 5-10 ms a sentence on 2 cores; see BENCHMARKS.md, latency).",
+        "about 10 ms a sentence on 2 AVX-512 cores, 25 on AVX2 ones; BENCHMARKS.md, latency).",
     )  # fmt: skip
     max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an answer at most.")
     reader: Literal["model", "lexical"] = Field(
