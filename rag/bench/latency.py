@@ -26,7 +26,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from rag.bench.report import stamp, table, write_section
+from rag.bench.report import add_tag_option, stamp, table, tagged, write_section
 from rag.bench.speed import SCIFACT, bench_env, load, pct, peak_rss_mb
 from rag.embed import resolve_dtype
 from rag.settings import Settings, get_settings
@@ -206,12 +206,7 @@ def main(argv: list[str] | None = None) -> None:
         "--wait-min", type=float, default=40, help="how long to wait for the SciFact index"
     )
     p.add_argument("--wait-for", type=Path, help="also wait until this file exists")
-    p.add_argument(
-        "--tag",
-        default="",
-        help="write section latency-TAG instead of latency (a run on another CPU class "
-        "kept beside the first)",
-    )
+    add_tag_option(p, "latency")
     p.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--build", nargs=2, type=Path, help=argparse.SUPPRESS)
     p.add_argument("--queries", type=int, default=10_000, help=argparse.SUPPRESS)
@@ -319,7 +314,7 @@ def main(argv: list[str] | None = None) -> None:
         "same sentences, which the embedding cache embeds once, so fewer sentences reach the "
         "model; ask cost is dominated by reading the passages' sentences, not the index.\n"
     )
-    write_section("latency" + (f"-{args.tag}" if args.tag else ""), md)
+    write_section(tagged("latency", args.tag), md)
     print(md)
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.bench.report import stamp, table, write_section
+from rag.bench.report import add_tag_option, stamp, table, tagged, write_section
 from rag.settings import PROJECT_ROOT
 
 SHARED = PROJECT_ROOT.parent / "shared" / "data"
@@ -306,8 +306,9 @@ def training_note(res: dict[str, Any]) -> str:
 def docs_markdown(res: dict[str, Any], command: str) -> str:
     med = {k: statistics.median(r["wall_s"] for r in v) for k, v in res["runs"].items()}
     n = res["n"]
+    precisions = res.get("precisions", PRECISIONS)
     rows = []
-    for name in ("plain", *res.get("precisions", PRECISIONS)):
+    for name in ("plain", *precisions):
         walls = [round(r["wall_s"], 1) for r in res["runs"][name]]
         peak = max(r["peak_mb"] for r in res["runs"][name])
         ch = res["chunks"].get(name, n)
@@ -352,7 +353,7 @@ def docs_markdown(res: dict[str, Any], command: str) -> str:
         "with `RAG_EMBEDDING__DTYPE` set and its own empty data folder (empty embedding "
         "cache). Both sides include interpreter start, imports and model load; wall time "
         f"is measured from outside. {res['reps']} repetitions, order alternated "
-        f"({', '.join(['plain', *res.get('precisions', PRECISIONS)])}, then reversed); "
+        f"({', '.join(['plain', *precisions])}, then reversed); "
         "medians. Cosine: each single-chunk "
         "document's stored vector against the plain float32 vector of the same string. "
         "The int8 model is built once before the runs (as on a first use: "
@@ -573,12 +574,7 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(PRECISIONS),
         help="docs: the precisions of `rag ingest` to run, comma-separated",
     )
-    p.add_argument(
-        "--tag",
-        default="",
-        help="write section pace-PART-TAG instead of pace-PART (a run on another CPU class "
-        "kept beside the first)",
-    )
+    add_tag_option(p, "pace-PART")
     args = p.parse_args(argv)
     command = "python -m rag.bench.pace " + " ".join(argv if argv is not None else sys.argv[1:])
     write = args.write or not args.quick
@@ -600,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             res = bench_quality(PRECISIONS if not args.quick else ("int8",), args.quick)
             md = quality_markdown(res, command)
-        name = f"pace-{part}" + (f"-{args.tag}" if args.tag else "")
+        name = tagged(f"pace-{part}", args.tag)
         (results / f"{name}.json").write_text(json.dumps(res, indent=1, default=str))
         print(md)
         if write:

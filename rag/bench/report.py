@@ -7,6 +7,7 @@ Every section is stamped with the date, machine, commit and command.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import re
@@ -14,6 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from rag.embed import cpu_features
 from rag.settings import PROJECT_ROOT
 
 BENCHMARKS = PROJECT_ROOT / "BENCHMARKS.md"
@@ -34,8 +36,6 @@ def machine() -> str:
         mem = f", {kb / 1024 / 1024:.0f} GiB"
     except (OSError, ValueError, IndexError):
         pass
-    from rag.embed import cpu_features
-
     return (
         f"{cpu} ({cpu_features()}), {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
     )
@@ -63,6 +63,22 @@ def commit() -> str:
 
 def stamp(command: str) -> str:
     return f"_{time.strftime('%Y-%m-%d')} · {machine()} · commit {commit()} · `{command}`_\n"
+
+
+def add_tag_option(parser: argparse.ArgumentParser, section: str) -> None:
+    """``--tag TAG``: write section ``SECTION-TAG`` instead of ``SECTION``, so that a run on
+    another kind of CPU is kept beside the first (see :func:`tagged`)."""
+    parser.add_argument(
+        "--tag",
+        default="",
+        help=f"write section {section}-TAG instead of {section} (a run on another CPU class "
+        "kept beside the first)",
+    )
+
+
+def tagged(section: str, tag: str) -> str:
+    """The section name a ``--tag`` run writes."""
+    return f"{section}-{tag}" if tag else section
 
 
 def write_section(name: str, markdown: str, *, path: Path = BENCHMARKS) -> None:
