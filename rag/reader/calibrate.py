@@ -52,7 +52,11 @@ def best_threshold(labels: Sequence[int], scores: Sequence[float]) -> float:
     uniq = np.unique(s)
     if not len(uniq):
         return 0.5
-    cuts = np.concatenate([[uniq[0]], (uniq[1:] + uniq[:-1]) / 2, [uniq[-1] + 1e-6]])
+    mid = (uniq[1:] + uniq[:-1]) / 2
+    # Two neighbouring floats can have no float between them (0 and 5e-324): the midpoint
+    # rounds down onto the lower score and would not separate them; the higher one does.
+    mid = np.where(mid > uniq[:-1], mid, uniq[1:])
+    cuts = np.concatenate([[uniq[0]], mid, [uniq[-1] + 1e-6]])
     best, best_acc = 0.5, -1.0
     for cut in cuts:
         acc = float(np.mean((s >= cut) == y))
