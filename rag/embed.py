@@ -47,6 +47,7 @@ class Embedder(Protocol):
 # products (AVX-512 VNNI or AVX-VNNI), the instructions ONNX Runtime's int8 kernels run fast on.
 NATIVE_BF16 = frozenset({"avx512_bf16", "amx_bf16"})
 INT8_DOT = frozenset({"avx512_vnni", "avx_vnni"})
+MATRIX_TILES = frozenset({"amx_tile"})
 
 
 def _cpu_flags(cpuinfo: Path) -> set[str]:
@@ -70,13 +71,14 @@ def cpu_has_int8_dot(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
 
 def cpu_features(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     """The vector instructions the embedding precisions depend on, in a few words
-    ("AVX-512, VNNI", "AVX2", ...), for benchmark stamps: the same code runs at very
+    ("AVX-512, VNNI, BF16, AMX", "AVX2", ...), for benchmark stamps: the same code runs at very
     different speeds per precision on CPUs with and without int8 dot products."""
     flags = _cpu_flags(cpuinfo)
     if not flags:
         return "CPU flags unknown"
     width = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
-    extras = [name for name, group in (("VNNI", INT8_DOT), ("BF16", NATIVE_BF16)) if flags & group]
+    groups = (("VNNI", INT8_DOT), ("BF16", NATIVE_BF16), ("AMX", MATRIX_TILES))
+    extras = [name for name, group in groups if flags & group]
     return ", ".join([width, *extras])
 
 

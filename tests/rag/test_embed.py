@@ -124,9 +124,12 @@ def test_cpu_features_name_what_the_precisions_run_on(tmp_path: Path) -> None:
     vnni.write_text("processor : 0\nflags : fpu sse2 avx2 avx512f avx512_vnni avx512_bf16\n")
     avx2 = tmp_path / "avx2"
     avx2.write_text("processor : 0\nflags : fpu sse2 fma avx avx2\n")
+    amx = tmp_path / "amx"
+    amx.write_text("processor : 0\nflags : avx2 avx512f avx512_vnni amx_bf16 amx_tile amx_int8\n")
     old = tmp_path / "old"
     old.write_text("processor : 0\nflags : fpu sse2\n")
     assert embed.cpu_features(vnni) == "AVX-512, VNNI, BF16"
+    assert embed.cpu_features(amx) == "AVX-512, VNNI, BF16, AMX"
     assert embed.cpu_features(avx2) == "AVX2"
     assert embed.cpu_features(old) == "no AVX2"
     assert embed.cpu_features(tmp_path / "missing") == "CPU flags unknown"
