@@ -66,6 +66,7 @@ def build_groups(
     *,
     in_para: int = 2,
     no_answer_share: float = 0.0,
+    own_no_answer_share: float = 0.0,
     perturb_share: float = 0.0,
 ) -> list[Group]:
     """One group per question: its answer sentence (if any) and hard negatives.
@@ -74,6 +75,12 @@ def build_groups(
     with no answer in it: the question against the BM25-best sentences of *other*
     paragraphs of its article that do not contain the answer text. That is what a
     retriever hands the reader when the corpus does not answer: text on the topic.
+
+    With ``own_no_answer_share``, that share also gets a group of its *own* paragraph's
+    sentences, BM25-best first, leaving out the answer sentence and any sentence that
+    holds an answer text: the passage that discusses the very thing asked about but not
+    the fact, the near miss a publication most often is (and the way SQuAD 2.0's
+    unanswerable questions sit beside a paragraph that does not answer them).
 
     With ``perturb_share``, that share of the answerable questions also gets an
     unanswerable twin (``rag.reader.perturb``: a name, number or superlative changed
@@ -120,6 +127,14 @@ def build_groups(
                     break
             if len(none) >= 2:
                 groups.append(none)
+        if (
+            q.answer_sentence is not None
+            and own_no_answer_share
+            and rng.random() < own_no_answer_share
+        ):
+            near_miss = _own_without_answer(q, own, in_para + 1)
+            if len(near_miss) >= 2:
+                groups.append(near_miss)
         if q.answer_sentence is not None and perturb_share and rng.random() < perturb_share:
             twin = perturb(q, pools[(q.article, q.paragraph)], rng)
             if twin is not None:
@@ -132,6 +147,21 @@ def build_groups(
                 if len(near) >= 2:
                     groups.append(near)
     return groups
+
+
+def _own_without_answer(q: D.Question, ranked: list[int], n: int) -> Group:
+    """Up to ``n`` of the question's own paragraph's sentences, in ``ranked`` order,
+    none of them the answer sentence or holding an answer text, all negative."""
+    gold = [a.lower() for a in q.answers if a.strip()]
+    out: Group = []
+    for i in ranked:
+        if i == q.answer_sentence or any(g in q.sentences[i].lower() for g in gold):
+            continue
+        prev = q.sentences[i - 1] if i > 0 else ""
+        out.append(Pair(q.question, q.title, q.sentences[i], 0, None, prev))
+        if len(out) == n:
+            break
+    return out
 
 
 def batches(groups: list[Group], *, per_batch: int, seed: int) -> list[list[Group]]:

@@ -22,11 +22,9 @@ the answer sentence's tokens. The result folder holds ``reader.safetensors``
 
 from __future__ import annotations
 
-import argparse
 import logging
 import random
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -46,6 +44,7 @@ from rag.reader.model import (
     span_targets,
     trainable_state,
 )
+from rag.reader.options import parse_args
 
 log = logging.getLogger("rag.reader.train")
 
@@ -137,89 +136,7 @@ def dev_top1(
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(
-        prog="python -m rag.reader.train", description=__doc__.split("\n")[0]
-    )
-    ap.add_argument("squad", type=Path, help="folder with the SQuAD files (../shared/data/squad)")
-    ap.add_argument("--out", type=Path, default=Path("data/reader-model"))
-    ap.add_argument("--work", type=Path, default=Path("data/reader-train"))
-    ap.add_argument("--questions", type=int, default=24000, help="SQuAD 1.1 train questions")
-    ap.add_argument(
-        "--skip-questions",
-        type=int,
-        default=0,
-        help="skip the first N of the seeded shuffle of SQuAD 1.1 train questions "
-        "(a second stage trains on questions the first never saw)",
-    )
-    ap.add_argument(
-        "--max-overlap",
-        type=float,
-        default=1.0,
-        help="keep only the SQuAD 1.1 questions (of the slice) sharing less than this share of "
-        "their content words with their answer sentence (questions worded away from the text)",
-    )
-    ap.add_argument(
-        "--away-share",
-        type=float,
-        default=0.0,
-        help="keep every worded-away question of the slice and enough others that the "
-        "worded-away make up this share (a mix, so that matching words is not unlearned)",
-    )
-    ap.add_argument(
-        "--no-answer-share",
-        type=float,
-        default=0.0,
-        help="share of SQuAD 1.1 questions that also get a group of on-topic sentences "
-        "from other paragraphs, none answering",
-    )
-    ap.add_argument(
-        "--perturb-share",
-        type=float,
-        default=0.0,
-        help="share of SQuAD 1.1 questions that also get an unanswerable twin "
-        "(a name, number or superlative swapped: rag.reader.perturb)",
-    )
-    ap.add_argument(
-        "--v2-repeat", type=int, default=1, help="times each SQuAD 2.0 training group is used"
-    )
-    ap.add_argument(
-        "--init",
-        type=Path,
-        default=None,
-        help="start from the weights of this model folder (a second stage)",
-    )
-    ap.add_argument("--batch", type=int, default=8, help="questions (groups) per step")
-    ap.add_argument("--lr", type=float, default=8e-5)
-    ap.add_argument("--max-length", type=int, default=112)
-    ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--save-every", type=int, default=100)
-    ap.add_argument("--eval-every", type=int, default=500)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many (trial)")
-    ap.add_argument(
-        "--context-from-step",
-        type=int,
-        default=0,
-        help="from this step on, each sentence is read with the one before it as context",
-    )
-    ap.add_argument(
-        "--steps",
-        type=int,
-        default=0,
-        help="train on the first N batches of the plan only (the schedule decays over N)",
-    )
-    ap.add_argument(
-        "--null-option",
-        action="store_true",
-        help="give every group's softmax a 'no sentence answers' option, the target of "
-        "groups without an answer",
-    )
-    ap.add_argument(
-        "--export",
-        action="store_true",
-        help="write the model folder from the latest checkpoint and stop (a draft)",
-    )
-    args = ap.parse_args(argv)
+    args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     torch.manual_seed(args.seed)
@@ -267,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
         qs,
         random.Random(args.seed),
         no_answer_share=args.no_answer_share,
+        own_no_answer_share=args.own_no_answer_share,
         perturb_share=args.perturb_share,
     ) + args.v2_repeat * build_groups(v2qs, random.Random(args.seed + 1))
     v2cal = D.questions(v2, positions=iter(D.v2_calibration_positions(len(v2))))
