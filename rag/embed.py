@@ -44,7 +44,8 @@ class Embedder(Protocol):
 
 
 # /proc/cpuinfo flags: native bfloat16 arithmetic (x86 AVX-512 BF16 or AMX), and int8 dot
-# products (AVX-512 VNNI or AVX-VNNI), the instructions ONNX Runtime's int8 kernels run fast on.
+# products (AVX-512 VNNI or AVX-VNNI), the instructions ONNX Runtime's int8 kernels run fast on;
+# AMX matrix tiles, on which torch's bfloat16 kernels ran faster than int8 (BENCHMARKS.md).
 NATIVE_BF16 = frozenset({"avx512_bf16", "amx_bf16"})
 INT8_DOT = frozenset({"avx512_vnni", "avx_vnni"})
 MATRIX_TILES = frozenset({"amx_tile"})

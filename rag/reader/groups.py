@@ -107,22 +107,18 @@ def build_groups(
                 chosen += rng.sample(rest, min(in_para - 1, len(rest)))
         else:
             chosen = own[: in_para + 1]
-        for i in chosen:
-            prev = q.sentences[i - 1] if i > 0 else ""
-            pairs.append(Pair(q.question, q.title, q.sentences[i], 0, None, prev))
+        pairs += [_negative(q.question, q.title, q.sentences, i) for i in chosen]
         for p, i in other[:1]:
-            para = sent_of[(q.article, p)]
-            pairs.append(Pair(q.question, q.title, para[i], 0, None, para[i - 1] if i else ""))
+            pairs.append(_negative(q.question, q.title, sent_of[(q.article, p)], i))
         if len(pairs) >= 2:
             groups.append(pairs)
         if q.answer_sentence is not None and no_answer_share and rng.random() < no_answer_share:
-            gold = [a.lower() for a in q.answers]
             none: Group = []
             for p, i in other:
                 para = sent_of[(q.article, p)]
-                if any(g in para[i].lower() for g in gold):
+                if _holds_answer(q, para[i]):
                     continue
-                none.append(Pair(q.question, q.title, para[i], 0, None, para[i - 1] if i else ""))
+                none.append(_negative(q.question, q.title, para, i))
                 if len(none) == in_para + 1:
                     break
             if len(none) >= 2:
@@ -140,10 +136,8 @@ def build_groups(
             if twin is not None:
                 order = [q.answer_sentence] + [i for i in own if i != q.answer_sentence]
                 near: Group = [
-                    Pair(twin.question, q.title, q.sentences[i], 0, None,
-                         q.sentences[i - 1] if i else "")
-                    for i in order[: in_para + 1]
-                ]  # fmt: skip
+                    _negative(twin.question, q.title, q.sentences, i) for i in order[: in_para + 1]
+                ]
                 if len(near) >= 2:
                     groups.append(near)
     return groups
@@ -152,16 +146,25 @@ def build_groups(
 def _own_without_answer(q: D.Question, ranked: list[int], n: int) -> Group:
     """Up to ``n`` of the question's own paragraph's sentences, in ``ranked`` order,
     none of them the answer sentence or holding an answer text, all negative."""
-    gold = [a.lower() for a in q.answers if a.strip()]
     out: Group = []
     for i in ranked:
-        if i == q.answer_sentence or any(g in q.sentences[i].lower() for g in gold):
+        if i == q.answer_sentence or _holds_answer(q, q.sentences[i]):
             continue
-        prev = q.sentences[i - 1] if i > 0 else ""
-        out.append(Pair(q.question, q.title, q.sentences[i], 0, None, prev))
+        out.append(_negative(q.question, q.title, q.sentences, i))
         if len(out) == n:
             break
     return out
+
+
+def _negative(question: str, title: str, sentences: tuple[str, ...], i: int) -> Pair:
+    """Sentence ``i`` of a paragraph as a negative pair, read with the one before it."""
+    return Pair(question, title, sentences[i], 0, None, sentences[i - 1] if i > 0 else "")
+
+
+def _holds_answer(q: D.Question, sentence: str) -> bool:
+    """True when the sentence contains one of the question's answer texts."""
+    low = sentence.lower()
+    return any(a.lower() in low for a in q.answers)
 
 
 def batches(groups: list[Group], *, per_batch: int, seed: int) -> list[list[Group]]:

@@ -44,6 +44,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "from other paragraphs, none answering",
     )
     ap.add_argument(
+        "--own-no-answer-share",
+        type=float,
+        default=0.0,
+        help="share of SQuAD 1.1 questions that also get a group of their own paragraph's "
+        "other sentences, the answer sentence and any holding the answer text left out",
+    )
+    ap.add_argument(
         "--perturb-share",
         type=float,
         default=0.0,
@@ -89,12 +96,5 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--export",
         action="store_true",
         help="write the model folder from the latest checkpoint and stop (a draft)",
-    )
-    ap.add_argument(
-        "--own-no-answer-share",
-        type=float,
-        default=0.0,
-        help="share of SQuAD 1.1 questions that also get a group of their own paragraph's "
-        "other sentences, the answer sentence and any holding the answer text left out",
     )
     return ap.parse_args(argv)
