@@ -119,6 +119,7 @@ _BOILERPLATE_LINES = [
     r"(?:sign up|subscribe) (?:to|for) (?:our |the )?(?:e-?mail |newsletter|updates).{0,60}",
     r"(?:enter|your) e-?mail(?: address)?\s*:?",
     r"back to top",
+    r"search(?: (?:this|the) (?:web ?)?site)?(?:\s+go)?\s*:?",  # a search box's label and button
 ]
 _BOILERPLATE = re.compile(r"(?i)^\s*(?:" + "|".join(_BOILERPLATE_LINES) + r")\s*$")
 _CONTACT_LABELS = {
@@ -144,15 +145,17 @@ def _is_card_line(line: str) -> bool:
     return len(_WORD.findall(line)) <= 8 and not line.rstrip().endswith((".", "!", "?", ";"))
 
 
-def strip_boilerplate(text: str) -> str:
+def strip_boilerplate(text: str, *, cards: bool = True) -> str:
     """Remove whole lines of site chrome and contact cards; other lines are kept as they are.
 
     A paragraph (lines between blank lines) that holds a contact line and is otherwise
-    made of short captions (name, job title) is a contact card and goes whole.
+    made of short captions (name, job title) is a contact card and goes whole, unless
+    ``cards`` is false (the metadata reader keeps a card's name and job title: on a
+    people page the card names the page).
     """
     lines = text.split("\n")
     drop = [bool(_BOILERPLATE.match(line)) or is_contact_line(line) for line in lines]
-    start = 0
+    start = 0 if cards else len(lines)
     while start < len(lines):  # contact cards: whole paragraphs
         end = start
         while end < len(lines) and lines[end].strip():
@@ -196,11 +199,16 @@ _DATE_FORMS = [
     (re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.+\-Z]*)?$"), (1, 2, 3)),
 ]
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")  # day first, as in the UK
+# "Tuesday 24 January 2012", "Tue, 24 Jan 2012": the day's name says nothing the date does not.
+_WEEKDAY = re.compile(
+    r"(?i)^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|rsday|urday)?\.?,? "
+)
 
 
 def parse_date(value: str) -> str | None:
-    """An ISO date ("2011-12-07") from "07 December 2011", "July 5, 2012" or an ISO stamp."""
-    value = " ".join(value.split()).strip(" .")
+    """An ISO date ("2011-12-07") from "07 December 2011", "July 5, 2012", "Tuesday 24 January
+    2012", "24/01/2012" (day first) or an ISO stamp; ``None`` for anything else."""
+    value = _WEEKDAY.sub("", " ".join(value.split()).strip(" ."), count=1)
     for pattern, (y, m, d) in _DATE_FORMS:
         found = pattern.match(value)
         if not found:

@@ -34,11 +34,18 @@ _AUTHORS_LINE = re.compile(r"(?i)^(?:authors?|written by|posted by)\s*:\s*(.*)$|
 _DATE_PREFIX = re.compile(r"(?i)^(?:published|posted|date|updated|released)(?: on)?\s*:?\s*")
 _BANNER = re.compile(r"[>»›]|\s[|]\s|^(?:book|register|click|sign up|join us|subscribe)\b", re.I)
 _NAME = r"(?:(?:Dr|Prof|Professor|Dame|Sir|Lord|Lady)\.? )?[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){1,3}"
-_REPORT_AUTHOR = [
-    re.compile(rf"({_NAME}), (?:the |and )?(?:[Rr]eport(?:'s)? )?(?:lead |co-)?[Aa]uthor\b"),
-    re.compile(rf"\b[Aa]uthor (?:of the (?:report|paper|study)),? ({_NAME})\b"),
-    re.compile(rf"(?:report|paper|study)\b[^.\n]{{0,80}}\?? [Bb]y ({_NAME})(?:,|\b and\b| \()"),
-]
+_NAME_IN_TEXT = re.compile(_NAME)
+# "report author", "the report's lead author", "co-author of the paper", "Authors" not a label
+_AUTHOR_WORD = re.compile(r"(?i)\b(?:co-?)?authors?\b(?!\s*:)")
+_WORK = re.compile(r"(?i)\b(?:report|paper|study|research)\b")
+# between "author" and the name after it: "Author of the report, Karen Steadman"
+_AUTHOR_GAP = re.compile(
+    r"(?i)^(?: of (?:the|this|our|a) (?:new )?(?:report|paper|study|research))?[\s,]*$"
+)
+_CLAUSE = re.compile(r"[\"“”]|(?<=[.!?;])\s+|:\s")  # quotes, sentence ends, "said:"
+_WRITTEN_BY = re.compile(
+    rf"(?:report|paper|study)\b[^.\n]{{0,80}}\?? [Bb]y ({_NAME})(?:,|\b and\b| \()"
+)
 
 
 def is_chrome(line: str) -> bool:
@@ -98,6 +105,7 @@ def _cards(lines: list[str], stop: int, by_line: str) -> tuple[set[int], list[st
         card_like = (
             j > i + 1
             or any(person_key(name) in by_keys for name in person)
+            or any(person_key(name) in {person_key(seen) for seen in names} for name in person)
             or any(split_names(lines[k]) == person for k in range(i + 1, min(stop, i + 6)))
             or any(is_heading(lines[k]) and not looks_like_name(lines[k]) for k in range(j, stop))
         )
@@ -105,6 +113,13 @@ def _cards(lines: list[str], stop: int, by_line: str) -> tuple[set[int], list[st
             in_card.update(range(i, j))
             names.extend(person)
     return in_card, names
+
+
+def _is_body(line: str) -> bool:
+    """A paragraph of running text, which no title follows: longer than a heading may be,
+    or a sentence of twelve words or more."""
+    words = _WORD.findall(line)
+    return len(words) > 25 or (len(words) >= 12 and line.rstrip(' "”’').endswith("."))
 
 
 def extract_text_meta(
@@ -116,11 +131,16 @@ def extract_text_meta(
     one, authors from a by-line (for a report's first page, where web-page cards and
     press-release phrasing do not occur). Anything not found is ``None`` (or ``[]``).
     """
-    lines = [line.strip() for line in strip_boilerplate(text).split("\n") if line.strip()]
+    text = strip_boilerplate(text, cards=False)  # a people page's card names the page
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
     header = lines[:_HEADER_LINES]
     dates = [i for i, line in enumerate(header) if _date_of(line)]
     by_lines = [i for i, line in enumerate(header) if _authors_value(line) is not None]
-    anchor = by_lines[0] if by_lines else dates[0] if dates else len(header)
+    # The title comes before the text: a by-line or date line below the first paragraph
+    # (a dated list, a comment) does not mark where the header ends; the paragraph does.
+    body_at = next((i for i, line in enumerate(header) if _is_body(line)), len(header))
+    marks = [i for i in by_lines if i < body_at] or [i for i in dates if i < body_at]
+    anchor = marks[0] if marks else body_at
     in_card, card_names = _cards(
         header, anchor, _authors_value(header[by_lines[0]]) or "" if by_lines else ""
     )
@@ -129,13 +149,13 @@ def extract_text_meta(
         return i not in in_card and is_heading(header[i]) and not is_contact_line(header[i])
 
     title_at = next((i for i in range(anchor - 1, -1, -1) if title_line(i)), None)
+    if not marks and in_card and title_at is not None and title_at < min(in_card):
+        title_at = None  # a card, then the text, and no date: a people page ("Our people")
     if strict:
-        title = (
-            _as_title(header[title_at]) if title_at is not None and anchor < len(header) else None
-        )
+        title = _as_title(header[title_at]) if title_at is not None and marks else None
         when = next((_date_of(header[i]) for i in dates), None)
         return title, when, _authors(header, by_lines, [], None)
-    if title_at is None:  # "date, title, text": the first heading after the anchor
+    if title_at is None and marks:  # "date, title, text": the first heading after the date
         title_at = next(
             (i for i in range(anchor + 1, min(len(header), anchor + 4))
              if title_line(i) and i not in dates and i not in by_lines),
@@ -160,7 +180,7 @@ def _authors(
         value = _authors_value(header[i]) or ""
         names = split_names(value, known=card_names)
         j = i + 1
-        while not value.strip() and j < len(header) and looks_like_name(header[j]):
+        while not value.strip() and j < len(header) and _name_line(header[j]):
             names.extend(split_names(header[j], known=card_names))  # "Authors:" then lines
             j += 1
         if names:
@@ -170,13 +190,56 @@ def _authors(
     return []
 
 
+def _name_line(line: str) -> bool:
+    """A line under an empty "Authors:" label naming one person, perhaps with a job title
+    ("Charles Levy, Senior Economist"); not a date, not a sentence."""
+    return (
+        len(_WORD.findall(line)) <= 10
+        and not _date_of(line)
+        and not line.rstrip().endswith((".", "?", "!"))
+        and bool(split_names(line))
+    )
+
+
+def _person(candidate: str) -> str | None:
+    names = split_names(candidate)
+    return names[0] if len(names) == 1 and looks_like_name(names[0]) else None
+
+
+def _clause_author(clause: str) -> str | None:
+    """The person a clause calls the author of a report, paper or study: the name right
+    after the phrase ("the report's lead author, Charles Levy"; "Author of the report,
+    Karen Steadman"), else the clause's first name ("Lizzie Crowley, report author and
+    Researcher at ..."; "said Professor Stephen Bevan, Director of ... and the report's
+    author"). A clause runs between quotation marks and sentence ends."""
+    word = _AUTHOR_WORD.search(clause)
+    if word is None or not _WORK.search(clause):
+        return None
+    people = [
+        (found.start(), name)
+        for found in _NAME_IN_TEXT.finditer(clause)
+        if (name := _person(found.group(0)))
+    ]
+    for start, name in people:
+        if start >= word.end() and _AUTHOR_GAP.match(clause[word.end() : start]):
+            return name
+    return next((name for start, name in people if start < word.start()), None)
+
+
 def _report_author(lines: list[str]) -> list[str]:
-    """Press releases name the report's author in the text, not in a by-line."""
-    for pattern in _REPORT_AUTHOR:
-        for line in lines:
-            if found := pattern.search(line):
-                if names := split_names(found.group(1)):
-                    return names[:1]
+    """Press releases name the report's authors in the text, not in a by-line: every
+    person a clause calls the author or co-author of the report, in order, each once;
+    else "a report ... by Name"."""
+    found: dict[str, str] = {}
+    for line in lines:
+        for clause in _CLAUSE.split(line):
+            if (name := _clause_author(clause)) and person_key(name) not in found:
+                found[person_key(name)] = name
+    if found:
+        return list(found.values())
+    for line in lines:
+        if (by := _WRITTEN_BY.search(line)) and (names := split_names(by.group(1))):
+            return names[:1]
     return []
 
 

@@ -163,6 +163,8 @@ def _split_run(words: list[str], known: list[list[str]]) -> list[list[str]]:
     words = _dedupe(words)
     if _name_words_ok(words):
         return [words]
+    if doubled := _doubled_names(words):
+        return doubled
     # at an honorific a new name starts
     pieces: list[list[str]] = [[]]
     for word in words:
@@ -186,6 +188,38 @@ def _split_run(words: list[str], known: list[list[str]]) -> list[list[str]]:
         if all(_name_words_ok(pair) for pair in pairs):
             return pairs
     return []
+
+
+def _doubled_names(words: list[str]) -> list[list[str]]:
+    """Names each written twice in a row, with or without an honorific, as a web page's
+    by-line prints them: "Lizzie Crowley Lizzie Crowley Dr Neil Lee Neil Lee" gives
+    Lizzie Crowley and Dr Neil Lee; [] unless the whole run reads that way."""
+    names: list[list[str]] = []
+    i = 0
+    while i < len(words):
+        for size in (2, 3):  # words of the name, honorifics aside
+            first = _with_honorifics(words, i, size)
+            second = _with_honorifics(words, i + len(first), size)
+            if (
+                first
+                and second
+                and person_key(" ".join(first)) == person_key(" ".join(second))
+                and _name_words_ok(first)
+            ):
+                names.append(first if len(first) >= len(second) else second)
+                i += len(first) + len(second)
+                break
+        else:
+            return []
+    return names
+
+
+def _with_honorifics(words: list[str], start: int, size: int) -> list[str]:
+    """The honorifics at ``start`` and the ``size`` words after them, or [] past the end."""
+    end = start
+    while end < len(words) and _is_honorific(words[end]):
+        end += 1
+    return words[start : end + size] if end + size <= len(words) else []
 
 
 def _known_spans(words: list[str], known: list[list[str]]) -> list[tuple[int, int]]:

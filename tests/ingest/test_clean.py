@@ -106,6 +106,11 @@ def test_parse_date_forms() -> None:
     assert parse_date("Cities in 2012") is None
     assert parse_date("05/07/2012") == "2012-07-05"  # day first
     assert parse_date("06/22/2015") is None
+    assert parse_date("Tuesday 24 January 2012") == "2012-01-24"
+    assert parse_date("Wed, March 7, 2012") == "2012-03-07"
+    assert parse_date("Thursday 31 February 2012") is None
+    assert parse_date("Monday") is None
+    assert parse_date("Tuesday's figures, 2012") is None
 
 
 def test_extract_text_meta_reads_the_header() -> None:

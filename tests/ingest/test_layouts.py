@@ -159,6 +159,80 @@ LAYOUTS = [
         None,
         (),
     ),
+    Layout(
+        "people page: a card with telephone and e-mail, a biography, dated publications",
+        f"{COOKIES}\n\nHome > About us > Our people\n\nOur people\n\nDr Rosa Marsh\n"
+        "Senior Researcher\nT 020 7946 0012\nE rmarsh@example.org\nDr Rosa Marsh\n\n"
+        "Rosa leads research on skills and the labour market, and joined the organisation in"
+        " 2010 from a university economics department.\n\nRecent publications\n\n"
+        "Skills for the recovery – 12 March 2012\n\nShare this page",
+        "Dr Rosa Marsh",
+        None,
+        (),
+    ),
+    Layout(
+        "blog post dated with the day's name, subheadings and dated comments below",
+        "HOME   ABOUT US   BLOG\n\nSearch                 Go\n\nTom Aske\nEconomist\nTom Aske\n\n"
+        "Are apprenticeships working?\n\nAuthors: Tom Aske Tom Aske\n\n"
+        "Wednesday 7 March 2012\n\n"
+        + BODY
+        + "\n\nWhat the figures say\n\n"
+        + BODY
+        + "\n\nComments\n\nJane Rowe, 9 March 2012\n\nA useful piece.",
+        "Are apprenticeships working?",
+        "2012-03-07",
+        ("Tom Aske",),
+    ),
+    Layout(
+        "report page: each author written twice, honorifics on some",
+        "Publications\n\nCities after the downturn\n\nAuthors: Ann Price Ann Price Dr Omar"
+        " Khan Omar Khan Prof Jo Bell Jo Bell\n\n3rd October 2011\n\n" + BODY,
+        "Cities after the downturn",
+        "2011-10-03",
+        ("Ann Price", "Dr Omar Khan", "Prof Jo Bell"),
+    ),
+    Layout(
+        "report page: an empty Authors label, then a name and job title a line",
+        "Home > Publications\n\nDigital clusters: where next?\n\nAuthors:\n"
+        "Sam Reid, Senior Economist\nLucy Hart, Researcher\n\nFriday 14 June 2013\n\n" + BODY,
+        "Digital clusters: where next?",
+        "2013-06-14",
+        ("Sam Reid", "Lucy Hart"),
+    ),
+    Layout(
+        "press release: two co-authors named in the text, outside voices and a press officer",
+        f"{PROMPT}\n\nPRESS RELEASE\n\nOne in ten workers wants more hours\n\n"
+        "Monday 13 August 2012\n\nUnderemployment has doubled, according to a report"
+        " published today by The Work Foundation.\n\n“The headline rate hides the"
+        " problem,” said Dr Amy Lowe, Associate Director and the report's lead author.\n\n"
+        "Ben Stone, Chief Economist and the paper’s other author, said: “Hours matter.”\n\n"
+        "Commenting on the report, Dame Ruth Hale, an adviser on health and work, said:"
+        " “An important study.”\n\nNotes to Editors\n\nMedia enquiries: Kim Ford,"
+        " 020 7946 0099",
+        "One in ten workers wants more hours",
+        "2012-08-13",
+        ("Dr Amy Lowe", "Ben Stone"),
+    ),
+    Layout(
+        "press release: 'author of the report, Name' and 'Report author Name is available'",
+        "Cities need control of skills money\n\n20 May 2013\n\nCities should run their own"
+        " skills budgets, according to research published today.\n\nAuthor of the report,"
+        " Mia Cole, Researcher at The Work Foundation, said: “Local employers know best.”"
+        "\n\nNotes to Editors\n\n• Report author Mia Cole is available for interview.",
+        "Cities need control of skills money",
+        "2013-05-20",
+        ("Mia Cole",),
+    ),
+    Layout(
+        "event page: speakers are not authors",
+        "EVENTS\n\nHome > Events\n\nGreen jobs: can cities deliver?\n\nThursday 19 July 2012"
+        "\n\n09.00 – 11.00, 21 Palmer Street, London\n\nThis seminar asks whether the"
+        " green economy will create jobs where they are most needed.\n\nSpeakers:\n\n"
+        "Professor Ian Gough, LSE\nKatie Shaw, Policy Director\n\nBook your place",
+        "Green jobs: can cities deliver?",
+        "2012-07-19",
+        (),
+    ),
 ]
 
 
@@ -201,6 +275,14 @@ def test_the_sidecar_still_wins_and_says_so() -> None:
         ("Ian Brinkley Lizzie Crowley", ["Ian Brinkley", "Lizzie Crowley"]),
         ("Prof Stephen Bevan & Dame Carol Black", ["Prof Stephen Bevan", "Dame Carol Black"]),
         ("Ian Brinkley; Ian Brinkley", ["Ian Brinkley"]),
+        (
+            "Lizzie Crowley Lizzie Crowley Dr Neil Lee Neil Lee",
+            ["Lizzie Crowley", "Dr Neil Lee"],
+        ),
+        (
+            "Neil Lee Dr Neil Lee Mary Anne Smith Mary Anne Smith",
+            ["Dr Neil Lee", "Mary Anne Smith"],
+        ),
     ],
 )
 def test_names_are_people_once(written: str, people: list[str]) -> None:
