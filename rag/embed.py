@@ -49,6 +49,7 @@ class Embedder(Protocol):
 NATIVE_BF16 = frozenset({"avx512_bf16", "amx_bf16"})
 INT8_DOT = frozenset({"avx512_vnni", "avx_vnni"})
 MATRIX_TILES = frozenset({"amx_tile"})
+BF16_TILES = frozenset({"amx_bf16"})
 
 
 def _cpu_flags(cpuinfo: Path) -> set[str]:
@@ -70,6 +71,12 @@ def cpu_has_int8_dot(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     return bool(_cpu_flags(cpuinfo) & INT8_DOT)
 
 
+def cpu_has_bf16_tiles(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """True when the CPU multiplies bfloat16 matrices on AMX tiles (torch's oneDNN kernels
+    use them), where bfloat16 indexes about twice as fast as ONNX Runtime's int8."""
+    return bool(_cpu_flags(cpuinfo) & BF16_TILES)
+
+
 def cpu_features(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     """The vector instructions the embedding precisions depend on, in a few words
     ("AVX-512, VNNI, BF16, AMX", "AVX2", ...), for benchmark stamps: the same code runs at very
@@ -84,10 +91,14 @@ def cpu_features(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
 
 
 def resolve_dtype(dtype: str) -> str:
-    """'auto' becomes 'int8' on CPUs with int8 dot products (VNNI), where it was measured
-    faster than bfloat16 at equal quality (BENCHMARKS.md, Indexing pace); else 'bfloat16'
-    on CPUs with native BF16; else 'float32'."""
+    """What 'auto' picks, by what indexed fastest on each CPU class at equal quality
+    (BENCHMARKS.md, Indexing pace): 'bfloat16' on CPUs with AMX bfloat16 tiles (there
+    ONNX Runtime's int8 ran below plain float32 encode, bfloat16 at 1.5-1.8x it); else
+    'int8' on CPUs with int8 dot products (VNNI); else 'bfloat16' on CPUs with native
+    BF16; else 'float32'."""
     if dtype == "auto":
+        if cpu_has_bf16_tiles():
+            return "bfloat16"
         if cpu_has_int8_dot():
             return "int8"
         return "bfloat16" if cpu_has_native_bf16() else "float32"

@@ -107,6 +107,12 @@ def test_auto_dtype_follows_the_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert not embed.cpu_has_native_bf16(tmp_path / "missing")
     assert embed.cpu_has_int8_dot(with_bf16) and not embed.cpu_has_int8_dot(without)
     assert not embed.cpu_has_int8_dot(tmp_path / "missing")
+    amx = tmp_path / "amx"
+    amx.write_text("processor : 0\nflags : avx512f avx512_vnni avx512_bf16 amx_bf16 amx_tile\n")
+    assert embed.cpu_has_bf16_tiles(amx)
+    assert not embed.cpu_has_bf16_tiles(with_bf16) and not embed.cpu_has_bf16_tiles(without)
+    assert not embed.cpu_has_bf16_tiles(tmp_path / "missing")
+    monkeypatch.setattr(embed, "cpu_has_bf16_tiles", lambda: False)
     monkeypatch.setattr(embed, "cpu_has_int8_dot", lambda: False)
     monkeypatch.setattr(embed, "cpu_has_native_bf16", lambda: False)
     assert embed.resolve_dtype("auto") == "float32"
@@ -114,6 +120,10 @@ def test_auto_dtype_follows_the_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert embed.resolve_dtype("auto") == "bfloat16"
     monkeypatch.setattr(embed, "cpu_has_int8_dot", lambda: True)
     assert embed.resolve_dtype("auto") == "int8"
+    # On AMX, bfloat16 runs on the matrix tiles and indexes faster than int8 (VNNI too).
+    monkeypatch.setattr(embed, "cpu_has_bf16_tiles", lambda: True)
+    assert embed.resolve_dtype("auto") == "bfloat16"
+    assert embed.resolve_dtype("int8") == "int8"
     assert embed.resolve_dtype("float32") == "float32"
 
 
