@@ -30,19 +30,39 @@ __all__ = ["extract_text_meta", "filing_title", "is_chrome", "is_heading"]
 
 _HEADER_LINES = 40  # the title, date and authors are looked for in this many lines
 _WORD = re.compile(r"[^\W_][\w'’-]*")
-_AUTHORS_LINE = re.compile(r"(?i)^(?:authors?|written by|posted by)\s*:\s*(.*)$|^[Bb]y\s+(.+)$")
-_DATE_PREFIX = re.compile(r"(?i)^(?:published|posted|date|updated|released)(?: on)?\s*:?\s*")
+_AUTHORS_LINE = re.compile(
+    r"(?i)^(?:authors?|author\(s\)|written by|posted by)\s*:\s*(.*)$"
+    r"|(?i:^(?:authors?|author\(s\))\s*()$)"  # a label alone, the names on the lines below
+    r"|^[Bb]y\s+(.+)$"
+)
+_DATE_PREFIX = re.compile(
+    r"(?i)^(?:(?:publication |release )?date|published|posted|updated|released|when|on)"
+    r"(?: on)?\s*:?\s*"
+)
+# what may follow a page's date on its line: a time ("- 11:15", ", 12:30-13:30 GMT"), a by-line
+_DATE_SUFFIX = re.compile(
+    r"(?i)(?:,\s*|\s+(?:-|–|at|from)?\s*)\d{1,2}[:.]\d{2}\b.*$|\s+by\s+.{1,80}$"
+)
 _BANNER = re.compile(r"[>»›]|\s[|]\s|^(?:book|register|click|sign up|join us|subscribe)\b", re.I)
+# furniture a CMS prints around a post: embargo notes, tags and categories
+_FIELD_CHROME = re.compile(
+    r"(?i)^(?:embargo(?:ed)?\b|(?:filed under|tags?|categories|category|posted in|topics?)\s*:)"
+)
+# a series or document-type line under the title: "A Knowledge Economy Programme Report"
+_SUBTITLE = re.compile(
+    r"(?i)^(?:an? |the )?(?:[\w&’'-]+ ){0,6}(?:report|paper|briefing|pamphlet|series|summary)$"
+)
 _NAME = r"(?:(?:Dr|Prof|Professor|Dame|Sir|Lord|Lady)\.? )?[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){1,3}"
 _NAME_IN_TEXT = re.compile(_NAME)
-# "report author", "the report's lead author", "co-author of the paper", "Authors" not a label
-_AUTHOR_WORD = re.compile(r"(?i)\b(?:co-?)?authors?\b(?!\s*:)")
+# "report author", "the report's lead author", "co-author of the paper", "Authors" not a
+# label, "written by", "co-authored by"
+_AUTHOR_WORD = re.compile(r"(?i)\b(?:(?:co-?)?authored by|written by|(?:co-?)?authors?\b(?!\s*:))")
+_BY = re.compile(r"\bby\b")
+# between two names of a list: "X and Y", "X, Y", "X, Director of ..., and Y"
+_APPOSITIVE = re.compile(r"^,[^.;:\"“”]{1,120}$")  # the start of ", Director of the ..."
+_LIST_GAP = re.compile(r"^(?:\s*,\s*|\s+)(?:and\s+)?$|^,[^.;:\"“”]{1,120},\s*(?:and\s+)?$")
 _WORK = re.compile(r"(?i)\b(?:report|paper|study|research)\b")
-# between "author" and the name after it: "Author of the report, Karen Steadman"
-_AUTHOR_GAP = re.compile(
-    r"(?i)^(?: of (?:the|this|our|a) (?:new )?(?:report|paper|study|research))?[\s,]*$"
-)
-_CLAUSE = re.compile(r"[\"“”]|(?<=[.!?;])\s+|:\s")  # quotes, sentence ends, "said:"
+_CLAUSE = re.compile(r"[\"“”]|(?<=[.!;])\s+")  # quotation marks and sentence ends
 _WRITTEN_BY = re.compile(
     rf"(?:report|paper|study)\b[^.\n]{{0,80}}\?? [Bb]y ({_NAME})(?:,|\b and\b| \()"
 )
@@ -54,6 +74,8 @@ def is_chrome(line: str) -> bool:
     words = _WORD.findall(line)
     letters = [ch for ch in line if ch.isalpha()]
     if letters and all(ch.isupper() for ch in letters) and len(words) <= 6:
+        return True
+    if _FIELD_CHROME.match(line):
         return True
     return bool(_BANNER.search(line)) and len(words) <= 25
 
@@ -71,18 +93,22 @@ def is_heading(line: str) -> bool:
 
 
 def _date_of(line: str) -> str | None:
-    return parse_date(line) or parse_date(_DATE_PREFIX.sub("", line))
+    """The date a date line gives: "05 July 2012", "Published: 5 Jul 2012", "When: Thursday
+    5 December 2013, 12:30-13:30", "Posted on 18 June 2008 by Stephen Overell"."""
+    if found := parse_date(line):
+        return found
+    bare = _DATE_PREFIX.sub("", line)
+    return parse_date(bare) or parse_date(_DATE_SUFFIX.sub("", bare))
 
 
 def _authors_value(line: str) -> str | None:
     found = _AUTHORS_LINE.match(line)
     if not found:
         return None
-    if found.group(2) is not None and (
-        len(found.group(2).split()) > 8 or not found.group(2)[:1].isupper()
-    ):
+    by = found.group(3)
+    if by is not None and (len(by.split()) > 8 or not by[:1].isupper()):
         return None  # "By the end of the year ..." is a sentence, not a by-line
-    return found.group(1) if found.group(1) is not None else found.group(2)
+    return next(group for group in found.groups() if group is not None)
 
 
 def _cards(lines: list[str], stop: int, by_line: str) -> tuple[set[int], list[str]]:
@@ -149,6 +175,8 @@ def extract_text_meta(
         return i not in in_card and is_heading(header[i]) and not is_contact_line(header[i])
 
     title_at = next((i for i in range(anchor - 1, -1, -1) if title_line(i)), None)
+    if title_at and _SUBTITLE.match(header[title_at]) and title_line(title_at - 1):
+        title_at -= 1  # the series line under a report's title is not its title
     if not marks and in_card and title_at is not None and title_at < min(in_card):
         title_at = None  # a card, then the text, and no date: a people page ("Our people")
     if strict:
@@ -166,7 +194,10 @@ def extract_text_meta(
     if people_page:
         title = card_names[0]
 
-    when = next((_date_of(header[i]) for i in dates), None)
+    # The page's own date heads its text; below the text, only a line that says it is the
+    # page's date ("Posted on ...") counts, not a dated list of publications or comments.
+    own = [i for i in dates if i < body_at or _DATE_PREFIX.match(header[i])]
+    when = next((_date_of(header[i]) for i in own), None)
     authors = _authors(header, by_lines, card_names, title_at)
     if not authors and not people_page:
         authors = _report_author(lines)
@@ -180,8 +211,11 @@ def _authors(
         value = _authors_value(header[i]) or ""
         names = split_names(value, known=card_names)
         j = i + 1
-        while not value.strip() and j < len(header) and _name_line(header[j]):
-            names.extend(split_names(header[j], known=card_names))  # "Authors:" then lines
+        while not value.strip() and j < len(header):  # "Authors:", then a name a line
+            if _name_line(header[j]):
+                names.extend(split_names(header[j], known=card_names))
+            elif not is_job_title(header[j]):  # each name may have its job title below
+                break
             j += 1
         if names:
             return list(dict.fromkeys(names))
@@ -206,35 +240,59 @@ def _person(candidate: str) -> str | None:
     return names[0] if len(names) == 1 and looks_like_name(names[0]) else None
 
 
-def _clause_author(clause: str) -> str | None:
-    """The person a clause calls the author of a report, paper or study: the name right
-    after the phrase ("the report's lead author, Charles Levy"; "Author of the report,
-    Karen Steadman"), else the clause's first name ("Lizzie Crowley, report author and
-    Researcher at ..."; "said Professor Stephen Bevan, Director of ... and the report's
-    author"). A clause runs between quotation marks and sentence ends."""
+def _listed(tail: str) -> list[str]:
+    """The people named at the start of ``tail``: "Ian Brinkley and Jonathan Wright of ...",
+    "Professor Stephen Bevan, Director of ..., and Tyna Taskila", "Work Foundation
+    researchers Jenny Gulliford and ..."; the list ends at the first other words."""
+    names: list[str] = []
+    end = 0
+    for found in _NAME_IN_TEXT.finditer(tail):
+        gap = tail[end : found.start()]
+        if names and not _LIST_GAP.match(gap):
+            if _APPOSITIVE.match(gap):
+                continue  # "Centre for Workforce Effectiveness" inside "X, Director of ..., and Y"
+            break
+        if not names and len(_WORD.findall(gap)) > 4:
+            break
+        if name := _person(found.group(0)):
+            names.append(name)
+            end = found.end()
+    return names
+
+
+def _clause_authors(clause: str) -> list[str]:
+    """The people a clause calls the authors of a report, paper or study: those listed
+    right after the phrase ("the report's lead author, Charles Levy"; "written by X and
+    Y"; "Author of the report, Karen Steadman"), else the clause's first name ("Lizzie
+    Crowley, report author and Researcher at ..."; "said Professor Stephen Bevan,
+    Director of ... and the report's author"); "the research, by X and Y" too. A clause
+    runs between quotation marks and sentence ends; its paragraph speaks of a report."""
     word = _AUTHOR_WORD.search(clause)
-    if word is None or not _WORK.search(clause):
-        return None
-    people = [
-        (found.start(), name)
-        for found in _NAME_IN_TEXT.finditer(clause)
-        if (name := _person(found.group(0)))
-    ]
-    for start, name in people:
-        if start >= word.end() and _AUTHOR_GAP.match(clause[word.end() : start]):
-            return name
-    return next((name for start, name in people if start < word.start()), None)
+    if word is None:
+        if (work := _WORK.search(clause)) is None:
+            return []
+        by = _BY.search(clause, work.end())
+        near = by is not None and by.start() - work.end() <= 80
+        return _listed(clause[by.end() :]) if by is not None and near else []
+    if listed := _listed(clause[word.end() :]):
+        return listed
+    for found in _NAME_IN_TEXT.finditer(clause[: word.start()]):
+        if name := _person(found.group(0)):
+            return [name]
+    return []
 
 
 def _report_author(lines: list[str]) -> list[str]:
     """Press releases name the report's authors in the text, not in a by-line: every
-    person a clause calls the author or co-author of the report, in order, each once;
-    else "a report ... by Name"."""
+    person a clause calls an author of the report, in order, each once (with the
+    honorific where one mention has it); else "a report ... by Name"."""
     found: dict[str, str] = {}
-    for line in lines:
+    for line in filter(_WORK.search, lines):
         for clause in _CLAUSE.split(line):
-            if (name := _clause_author(clause)) and person_key(name) not in found:
-                found[person_key(name)] = name
+            for name in _clause_authors(clause):
+                key = person_key(name)
+                if len(name.split()) > len(found.get(key, "").split()):
+                    found[key] = name
     if found:
         return list(found.values())
     for line in lines:

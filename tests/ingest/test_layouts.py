@@ -165,7 +165,8 @@ LAYOUTS = [
         "Senior Researcher\nT 020 7946 0012\nE rmarsh@example.org\nDr Rosa Marsh\n\n"
         "Rosa leads research on skills and the labour market, and joined the organisation in"
         " 2010 from a university economics department.\n\nRecent publications\n\n"
-        "Skills for the recovery – 12 March 2012\n\nShare this page",
+        "Skills for the recovery – 12 March 2012\n\nCities and skills\nDr Rosa Marsh, Ann Lo\n"
+        "5 May 2011\n\nShare this page",
         "Dr Rosa Marsh",
         None,
         (),
@@ -222,6 +223,71 @@ LAYOUTS = [
         "Cities need control of skills money",
         "2013-05-20",
         ("Mia Cole",),
+    ),
+    Layout(
+        "press release: an embargo line above the title, authors listed with their posts",
+        "EMBARGOED UNTIL 00:01 MONDAY 4 MARCH 2013\n\nMost firms ignore older workers\n\n"
+        "4 March 2013\n\nFew employers plan for an ageing workforce, according to a report"
+        " published today.\n\nThe report, Working longer: what firms must do, was written by"
+        " Professor Ann Reid, Director of the Centre for Workplace Health at The Work"
+        " Foundation, and Lee Dunn, Senior Researcher.\n\n“Firms are not ready,” said Lee Dunn.",
+        "Most firms ignore older workers",
+        "2013-03-04",
+        ("Professor Ann Reid", "Lee Dunn"),
+    ),
+    Layout(
+        "press release: authors only as 'co-authored by X and Dr Y'",
+        "Small firms and the recovery\n\nTue 9 Oct 2012\n\nSmall firms are hiring again,"
+        " according to research published today.\n\nThe report, Growing pains, co-authored"
+        " by Eve Marsh and Dr Carl Penn, finds that hiring rose fastest in the North.\n\n"
+        "Carl Penn, Economist and co-author of the report, added: “It is a start.”",
+        "Small firms and the recovery",
+        "2012-10-09",
+        ("Eve Marsh", "Dr Carl Penn"),
+    ),
+    Layout(
+        "report page: a series line under the title, Author(s) split by bars",
+        "Home > Publications\n\nWorking in the knowledge economy\n\nA Knowledge Economy"
+        " Programme Report\n\nAuthor(s): Ruth Gale | Dr Sam Ives\n\nPublished: 02 Mar 2009"
+        "\n\n" + BODY,
+        "Working in the knowledge economy",
+        "2009-03-02",
+        ("Ruth Gale", "Dr Sam Ives"),
+    ),
+    Layout(
+        "report page: an Authors label alone, a name and a job title a line",
+        "Publications\n\nLong-term conditions at work\n\nDate: 11.06.2014\n\nAuthors\n"
+        "Joan Hill\nSenior Researcher\nDr Paul Vine\nResearcher\n\nSummary\n\n" + BODY,
+        "Long-term conditions at work",
+        "2014-06-11",
+        ("Joan Hill", "Dr Paul Vine"),
+    ),
+    Layout(
+        "older blog: 'Posted on DATE by NAME' under the title, tags and dated comments",
+        "Home | About Us | Blog\n\nThe Work Foundation Blog\n\nRay Cole\nAssociate Director"
+        "\n\nThe trouble with targets\n\nPosted on 18 June 2008 by Ray Cole\n\n"
+        "Filed under: Good Work, Management\n\n" + BODY + "\n\nComments (1)\n\n"
+        "Posted by Jo Dean on 19 June 2008",
+        "The trouble with targets",
+        "2008-06-18",
+        ("Ray Cole",),
+    ),
+    Layout(
+        "event page: 'When:' with the day's name and a time, then venue and cost",
+        "Events > Webinars\n\nWebinar: skills in the recovery\n\nWhen: Thursday 5 December"
+        " 2013, 12:30–13:30 GMT\nWhere: Online\nCost: Free\n\n" + BODY,
+        "Webinar: skills in the recovery",
+        "2013-12-05",
+        (),
+    ),
+    Layout(
+        "news item: a date with a clock time, staff named in the text",
+        "Home » News\n\nNew unit on health at work\n\nWed, 24/04/2013 - 11:15\n\nThe"
+        " Foundation today launched a unit on health at work. It will be led by Dr Jane"
+        " Orr, with a team including Max Reed.\n\nTags: health, policy",
+        "New unit on health at work",
+        "2013-04-24",
+        (),
     ),
     Layout(
         "event page: speakers are not authors",
