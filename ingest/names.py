@@ -259,7 +259,9 @@ def split_names(value: str, *, known: Iterable[str] = ()) -> list[str]:
         for run in _strip_orgs_and_jobs(part.split()):
             for words in _split_run(run, known_words):
                 _add(found, " ".join(words))
-    by_key = {person_key(name): name for name in known}
+    by_key: dict[str, str] = {}
+    for name in known:  # "Professor Stephen Bevan" on the card wins over "Stephen Bevan"
+        _add(by_key, name)
     return [by_key.get(key, name) for key, name in found.items()]
 
 

@@ -459,3 +459,13 @@ def test_pdf_without_a_larger_font_is_not_titled_by_its_body(
     lines = [(10, "Annual review of employment"), (10, "1 March 2013"), *REPORT[4:]]
     meta = load(lines_pdf(tmp_path / "x.pdf", lines, {"/Title": "untitled"})).meta
     assert (meta.title, meta.date) == ("Annual review of employment", "2013-03-01")
+
+
+def test_a_card_spelling_with_the_honorific_wins() -> None:
+    # the card prints "Professor Stephen Bevan" and then "Stephen Bevan"; either order
+    for known in (
+        ["Professor Stephen Bevan", "Stephen Bevan"],
+        ["Stephen Bevan", "Prof Stephen Bevan"],
+    ):
+        spelled = known[0] if known[0] != "Stephen Bevan" else known[1]
+        assert split_names("Stephen Bevan Stephen Bevan", known=known) == [spelled]
