@@ -38,9 +38,9 @@ _ORG_WORDS = frozenset(
     administration authority service committee court reporting government parliament
     party corporation services solutions systems holdings division online""".split()
 )
-_CONNECTORS = frozenset({"of", "for", "and", "the", "at", "in", "on", "&", "to"})
+_CONNECTORS = frozenset({"of", "for", "and", "the", "at", "in", "on", "&", "to", "with"})
 _PARTICLES = frozenset({"de", "van", "von", "der", "den", "la", "le", "du", "da", "di", "bin"})
-_SEPARATORS = re.compile(r"\s*(?:[,;/|•·]|&|\band\b|\n)\s*")
+_SEPARATORS = re.compile(r"\s*(?:[,;/|•·()]|&|\band\b|\n)\s*")
 _NAME_WORD = re.compile(
     r"^(?:[A-Z][a-z]*\.?|[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)+|Mc[A-Z][a-z]+|[A-Z]'[A-Z][a-z]+)$"
 )
@@ -148,6 +148,12 @@ def _strip_orgs_and_jobs(words: list[str]) -> list[list[str]]:
             hops += 1
         for i in range(start, min(end, len(words))):
             drop[i] = True
+    for p, word in enumerate(words[:-1]):  # a job's field: "Lecturer in Human Resource ..."
+        if _bare(word) in _JOB_WORDS and _bare(words[p + 1]) in {"in", "of", "for", "at"}:
+            for i in range(p + 1, len(words)):
+                if not (words[i][:1].isupper() or _bare(words[i]) in _CONNECTORS):
+                    break
+                drop[i] = True
     runs: list[list[str]] = [[]]
     for word, dropped in zip(words, drop, strict=True):
         if dropped or _bare(word) in _JOB_WORDS or _bare(word) in _CONNECTORS:

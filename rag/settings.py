@@ -125,12 +125,10 @@ class EmbeddingSettings(BaseModel):
         "auto",
         description="Weights' precision on CPU. 'int8': the model quantized to int8 on "
         "ONNX Runtime (built locally once from the installed weights, cached in the data "
-        "folder). 'auto' picks bfloat16 where the CPU has AMX bfloat16 tiles (there it "
-        "indexes about twice as fast as int8), else int8 where the CPU has int8 dot "
-        "products (AVX-512 VNNI or AVX-VNNI; measured faster than bfloat16 to index and to "
-        "embed a query, nDCG@10 within 0.002 of float32 on SciFact: BENCHMARKS.md), else "
-        "bfloat16 where the CPU has native BF16 (AVX-512 BF16), else float32 (emulated "
-        "bfloat16 is slow). "
+        "folder). 'auto' picks bfloat16 on AMX bfloat16 tiles (there ~2x int8 to index), else "
+        "int8 where the CPU has int8 dot products (VNNI; faster than bfloat16 to index and "
+        "to embed a query, nDCG@10 within 0.002 of float32: BENCHMARKS.md), else bfloat16 "
+        "where the CPU has native BF16 (AVX-512 BF16), else float32 (emulated bf16 is slow). "
         "Stored with the index, so a change needs `rag ingest --rebuild` (and an index "
         "built with 'auto' on one kind of CPU is refused on another: set it explicitly to "
         "share an index between machines).",
@@ -228,12 +226,8 @@ class AnswerSettings(BaseModel):
         "word-overlap stand-in for tests.",
     )
     reader_path: Path | None = Field(None, description="A reader folder, not the shipped one.")
-    reader_precision: Literal["float32", "int8"] = Field(
-        "float32",
-        description=(  # fmt: skip
-            "'int8' reads twice as fast, worse on development data; each has its own threshold"
-        ),
-    )
+    reader_precision: Literal["float32", "int8"] = Field("float32", description=(  # fmt: skip
+        "'int8' reads twice as fast, worse on development data; each has its own threshold"))
     reader_runtime: Literal["onnxruntime", "torch"] = Field("onnxruntime", description=(
         "float32 on ONNX Runtime (the same logits; /ask p50 0.68x torch's) or torch"))  # fmt: skip
     abstain_threshold: float | None = Field(
@@ -242,9 +236,7 @@ class AnswerSettings(BaseModel):
         "unset: the reader's own threshold (chosen on SQuAD 2.0 calibration articles).",
     )
     rerank_weight: float = Field(
-        0.0,
-        ge=0.0,
-        le=1.0,
+        0.0, ge=0.0, le=1.0,
         description="Weight of the reader's best-sentence probability against the "
         "retrieval score when passages are reranked. 0 (passages in retrieval order) is "
         "what SciFact train and the FinanceBench tuning half choose with the shipped reader "
@@ -299,10 +291,8 @@ class ApiSettings(BaseModel):
         "it is read.",
     )
     max_query_chars: int = Field(
-        1000,
-        ge=10,
-        le=10_000,
-        description="Longest query or question (the schema's cap is 10,000).",
+        1000, ge=10, le=10_000, description="Longest query or question (the schema's cap "
+        "is 10,000)."
     )
     max_k: int = Field(50, ge=1, le=500, description="Largest k for /search.")
     max_history: int = Field(20, ge=0, description="Most history messages for /ask.")
@@ -397,13 +387,9 @@ def check_environment(environ: Mapping[str, str]) -> None:
         if not name.startswith(ENV_PREFIX) or name in known:
             continue
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
-        hint = (
-            f"did you mean {close[0]}?"
-            if close
-            else (
-                f"settings are {ENV_PREFIX}<FIELD> or {ENV_PREFIX}<GROUP>{_NESTED}<FIELD>, listed "
-                "in rag/settings.py"
-            )
+        hint = f"did you mean {close[0]}?" if close else (
+            f"settings are {ENV_PREFIX}<FIELD> or {ENV_PREFIX}<GROUP>{_NESTED}<FIELD>, listed "
+            "in rag/settings.py"
         )
         raise InvalidRequest(key, f"no such setting; {hint} (or unset it)")
 

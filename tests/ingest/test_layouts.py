@@ -240,7 +240,7 @@ LAYOUTS = [
         "Small firms and the recovery\n\nTue 9 Oct 2012\n\nSmall firms are hiring again,"
         " according to research published today.\n\nThe report, Growing pains, co-authored"
         " by Eve Marsh and Dr Carl Penn, finds that hiring rose fastest in the North.\n\n"
-        "Carl Penn, Economist and co-author of the report, added: “It is a start.”",
+        "Carl Penn, Economist and co-author of the report, added: “It is a start.”\n\nENDS",
         "Small firms and the recovery",
         "2012-10-09",
         ("Eve Marsh", "Dr Carl Penn"),
@@ -287,6 +287,92 @@ LAYOUTS = [
         " Orr, with a team including Max Reed.\n\nTags: health, policy",
         "New unit on health at work",
         "2013-04-24",
+        (),
+    ),
+    Layout(
+        "event page: the report's authors present it, but the page is not a press release",
+        "Events\n\nReport launch: skills after school\n\nTuesday 19 March 2013\n\n9.00am –"
+        " 10.30am\n\nJoin us for the launch of our new report on school leavers.\n\nThe"
+        " report's authors, Nina Holt and Omar Said, will present its findings.",
+        "Report launch: skills after school",
+        "2013-03-19",
+        (),
+    ),
+    Layout(
+        "blog: 'Name | date' under the title, a tagline that is not a name",
+        "The Foundation Blog\nWork. Life. Economy.\nHome | About | Blog\n\nWhat a growth Budget"
+        " needs\nAmy Ross | March 7, 2011\nTags: Budget, Growth\n\n" + BODY,
+        "What a growth Budget needs",
+        "2011-03-07",
+        ("Amy Ross",),
+    ),
+    Layout(
+        "report page: type, date and authors on one line split by bars",
+        "Home > Publications\n\nLine managers and engagement\n\nResearch report | 28 November"
+        " 2011 | Kim Vale and Professor Rob Lane\n\n" + BODY,
+        "Line managers and engagement",
+        "2011-11-28",
+        ("Kim Vale", "Professor Rob Lane"),
+    ),
+    Layout(
+        "report page: 'By X, post, with Y and Z'; 'Written by' with an organisation in brackets",
+        "Publications\n\nSkills after the recession\nBy Ian Dale, Chief Economist, with Eva Moss"
+        " and Tom Hart\n22/05/2013\n\n" + BODY,
+        "Skills after the recession",
+        "2013-05-22",
+        ("Ian Dale", "Eva Moss", "Tom Hart"),
+    ),
+    Layout(
+        "guest post: 'by Dr X, Senior Lecturer in Human Resource Management, University of Y'",
+        "GUEST BLOG\nThe levy and small firms\nby Dr Jo Lake, Senior Lecturer in Human Resource"
+        " Management, University of Leeds\nPublished on 24 February 2016\nPrint | Email | Share"
+        "\n\n" + BODY,
+        "The levy and small firms",
+        "2016-02-24",
+        ("Dr Jo Lake",),
+    ),
+    Layout(
+        "news item: a section label, the date, then the headline",
+        f"{COOKIES}\n\nLatest news\nThursday, 12 July 2012\nFoundation gives evidence to Lords"
+        " committee\n\n" + BODY,
+        "Foundation gives evidence to Lords committee",
+        "2012-07-12",
+        (),
+    ),
+    Layout(
+        "press release: the site's name far above, the date, then the headline; a dateline",
+        "Skip to content\nThe Work Foundation\nHome\nAbout us\nPartnership\nYou are here: Home >"
+        " Media centre\nDate: 12/05/2009\nDo not let the recession wreck good work\nPrint this"
+        " page | Email this page\n\n" + BODY + "\n\nNotes to Editors\n\n1. Good work in hard"
+        " times, by Ann Cole and Jim Kerr, is published today.",
+        "Do not let the recession wreck good work",
+        "2009-05-12",
+        ("Ann Cole", "Jim Kerr"),
+    ),
+    Layout(
+        "press release: the date only in a dateline opening the text",
+        "Media centre\nCreative boom leaves most cities behind\nLONDON, 26th June 2014 – The"
+        " creative industries are growing fast, but most cities are missing out, a report"
+        " published today finds.\n\nJon Wray, co-author of the report, said: “Few gain.”\n\nENDS",
+        "Creative boom leaves most cities behind",
+        "2014-06-26",
+        ("Jon Wray",),
+    ),
+    Layout(
+        "blog: the author block below the title and date",
+        "Blog\nDigital skills: the gap nobody measures\n15/10/2014\nCarl Lowe\nSenior Economist\n"
+        "T 020 7946 0017\nCarl Lowe\nJen Wade\nResearcher\nJen Wade\n\n" + BODY,
+        "Digital skills: the gap nobody measures",
+        "2014-10-15",
+        ("Carl Lowe", "Jen Wade"),
+    ),
+    Layout(
+        "people page: a social link in the card, dated 'Published:' lines in its list",
+        "Home > About us > Our people\n« Back to our people\nEli Ward\nSenior Economist\n"
+        "Twitter @EliWard_WF\nEli Ward\n\n" + BODY + "\n\nRecent work\nCities and growth\n"
+        "Published: 03/06/2015",
+        "Eli Ward",
+        None,
         (),
     ),
     Layout(
