@@ -26,6 +26,7 @@ __all__ = [
     "is_section_label",
     "is_social",
     "name_line",
+    "names_only",
     "says_it_is_dated",
 ]
 
@@ -39,8 +40,8 @@ _AUTHORS_LINE = re.compile(
     r"|^[Bb]y\s+(.+)$"
 )
 _DATE_PREFIX = re.compile(
-    r"(?i)^(?:(?:publication |release )?date|published|posted|updated|released|when|on)"
-    r"(?: on)?\s*:?\s*"
+    r"(?i)^(?:(?:publication |release |event )?date(?: published| posted)?|published|posted"
+    r"|updated|released|when|on)(?: on)?\s*:?\s*"
 )
 # what may follow a page's date on its line: a time ("- 11:15", ", 8.30am - 10.30am"), a by-line
 _DATE_SUFFIX = re.compile(
@@ -55,7 +56,8 @@ _DATELINE = re.compile(
 _BANNER = re.compile(r"[>»›]|\s[|]\s|^(?:book|register|click|sign up|join us|subscribe)\b", re.I)
 # furniture a CMS prints around a post: embargo notes, tags and categories
 _FIELD_CHROME = re.compile(
-    r"(?i)^(?:embargo(?:ed)?\b|(?:filed under|tags?|categories|category|posted in|topics?)\s*:)"
+    r"(?i)^(?:embargo(?:ed)?\b|for immediate release\b"
+    r"|(?:filed under|tags?|categories|category|posted in|topics?)\s*:)"
 )
 # a site section's name above a headline: "Press releases", "Latest news", "Our people"
 _SECTION_WORDS = frozenset(
@@ -81,6 +83,13 @@ def is_chrome(line: str) -> bool:
 def is_social(line: str) -> bool:
     """A profile's social link: "Twitter @CharlesLevy_WF", "Follow Neil on Twitter"."""
     return len(WORD.findall(line)) <= 8 and bool(_SOCIAL.search(line.strip()))
+
+
+def names_only(line: str) -> bool:
+    """A line naming two or more people and nothing else: "Ian Brinkley and Stephen
+    Overell" under a report's title is its by-line, not its title."""
+    parts = [p for p in re.split(r"\s*(?:,|&|\band\b)\s*", line) if p]
+    return len(parts) >= 2 and all(looks_like_name(p) for p in parts)
 
 
 def is_section_label(line: str) -> bool:

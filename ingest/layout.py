@@ -34,14 +34,23 @@ from ingest.header_lines import (
     is_section_label,
     is_social,
     name_line,
+    names_only,
     says_it_is_dated,
 )
-from ingest.names import is_job_title, looks_like_name, person_key, split_names
+from ingest.names import (
+    is_affiliation,
+    is_job_title,
+    is_organisation,
+    looks_like_name,
+    person_key,
+    split_names,
+)
 from ingest.press import PRESS_MARKS, report_authors
 
 __all__ = ["extract_text_meta", "filing_title"]
 
 _HEADER_LINES = 40  # the title, date and authors are looked for in this many lines
+_EVENT_DATE = re.compile(r"(?i)^(?:event date|when)\b")
 # a series or document-type line under the title: "A Knowledge Economy Programme Report"
 _SUBTITLE = re.compile(
     r"(?i)^(?:an? |the )?(?:[\w&’'-]+ ){0,6}(?:report|paper|briefing|pamphlet|series|summary)$"
@@ -62,12 +71,19 @@ def _cards(lines: list[str], stop: int, by_line: str, start: int = 0) -> tuple[s
     by_keys = {person_key(name) for name in split_names(by_line)}
     for i in range(start, stop):
         if not looks_like_name(lines[i]):
-            continue
+            name, _, post = lines[i].partition(", ")  # "Charles Levy, Senior Researcher"
+            if not (post and looks_like_name(name) and is_job_title(post)):
+                continue
         j = i + 1
         while (
             j < stop
             and by_line_value(lines[j]) is None
-            and (is_job_title(lines[j]) or is_contact_line(lines[j]) or is_social(lines[j]))
+            and (
+                is_job_title(lines[j])
+                or is_affiliation(lines[j])
+                or is_contact_line(lines[j])
+                or is_social(lines[j])
+            )
         ):
             j += 1
         person = split_names(lines[i])
@@ -121,6 +137,9 @@ def extract_text_meta(
         return (
             i not in in_card
             and is_heading(line)
+            and not is_organisation(line)  # the site's name: "The Work Foundation"
+            # "Ian Brinkley and Stephen Overell" right under a title is its by-line
+            and not (names_only(line) and i > 0 and is_heading(header[i - 1]))
             and not is_contact_line(line)
             and not is_section_label(line)  # "Latest news", "Media centre" above a headline
         )
@@ -150,10 +169,14 @@ def extract_text_meta(
     # (a dateline opens the text itself: "LONDON, 26th June 2014 – ..."). A people page has
     # no date of its own.
     own = [i for i in dates if i <= body_at or says_it_is_dated(header[i])]
+    own.sort(key=lambda i: not _EVENT_DATE.match(header[i]))  # not the day it was posted
     when = None if people_page else next((date_of(header[i]) for i in own), None)
     # by-lines above the text first: a "Posted by" below it may be a comment's
     by_lines.sort(key=lambda i: i > body_at)
     authors = _authors(header, by_lines, card_names, title_at)
+    if not authors and title_at is not None and title_at + 1 < len(header):
+        if names_only(header[title_at + 1]):  # the names right under a report's title
+            authors = split_names(header[title_at + 1])
     if not authors and not people_page and PRESS_MARKS.search(text):
         authors = report_authors(lines)
     return title, when, authors
@@ -175,6 +198,7 @@ def _title_above(
             or is_section_label(line)
             or is_contact_line(line)
             or is_job_title(line)
+            or names_only(line)
             or by_line_value(line) is not None
             or date_of(line) is not None
         )

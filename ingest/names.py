@@ -15,7 +15,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["is_job_title", "looks_like_name", "person_key", "split_names"]
+__all__ = [
+    "is_affiliation",
+    "is_job_title",
+    "is_organisation",
+    "looks_like_name",
+    "person_key",
+    "split_names",
+]
 
 HONORIFICS = frozenset(
     "dr prof professor mr mrs ms miss sir dame lord lady baroness baron rt hon cllr rev".split()
@@ -72,6 +79,28 @@ def is_job_title(text: str) -> bool:
         first in {"the", "a", "an", "our", "former"}
         and len(words) > 1
         and _bare(words[1]) in _JOB_WORDS
+    )
+
+
+def is_organisation(line: str) -> bool:
+    """A line that is an organisation's name and nothing else: "The Work Foundation",
+    "London School of Economics" (capitalised words, one of them an organisation's)."""
+    words = line.strip().split()
+    return (
+        1 <= len(words) <= 6
+        and any(_is_org_word(w) for w in words)
+        and all(w[:1].isupper() or _bare(w) in _CONNECTORS for w in words)
+    )
+
+
+def is_affiliation(line: str) -> bool:
+    """A card's department line: "Knowledge Economy Programme", "Centre for Workforce
+    Effectiveness" (a few capitalised words, one of a job's or an organisation's)."""
+    words = line.strip().split()
+    return (
+        1 <= len(words) <= 6
+        and any(_bare(w) in _JOB_WORDS or _is_org_word(w) for w in words)
+        and all(w[:1].isupper() or _bare(w) in _CONNECTORS for w in words)
     )
 
 

@@ -18,7 +18,11 @@ _NAME_IN_TEXT = re.compile(NAME)
 # "report author", "the report's lead author", "co-author of the paper", "Authors" not a
 # label, "written by", "co-authored by"
 _AUTHOR_WORD = re.compile(r"(?i)\b(?:(?:co-?)?authored by|written by|(?:co-?)?authors?\b(?!\s*:))")
-_BY = re.compile(r"\bby\b")
+# "the research, by X and Y"; not "supported by", "funded by", "published by" ...
+_BY = re.compile(
+    r"(?<!supported )(?<!funded )(?<!sponsored )(?<!commissioned )(?<!published )"
+    r"(?<!hosted )(?<!chaired )\bby\b"
+)
 _CO_AUTHOR = re.compile(r"(?i)\bco-?author|\b(?:written|authored) by\b|, by\b")
 _COMMA_BY = re.compile(r", by\b")  # notes to editors: "Title, by X and Y, is published"
 # a release's own marks: what tells a press release from a page that merely quotes people
@@ -27,7 +31,7 @@ PRESS_MARKS = re.compile(
 )
 # between two names of a list: "X and Y", "X, Y", "X, Director of ..., and Y"
 _APPOSITIVE = re.compile(r"^,[^.;:\"“”]{1,120}$")  # the start of ", Director of the ..."
-_LIST_GAP = re.compile(r"^(?:\s*,\s*|\s+)(?:and\s+|&\s+)?$|^,[^.;:\"“”]{1,120},\s*(?:and\s+)?$")
+_LIST_GAP = re.compile(r"^(?:\s*,\s*|\s+)(?:and\s+|&\s+)?$|^,[^.;:\"“”]{1,120},\s*and\s+$")
 _WORK = re.compile(r"(?i)\b(?:report|paper|study|research)\b")
 _CLAUSE = re.compile(r"[\"“”]|(?<=[.!;])\s+")  # quotation marks and sentence ends
 _WRITTEN_BY = re.compile(
@@ -37,7 +41,8 @@ _WRITTEN_BY = re.compile(
 
 def _person(candidate: str) -> str | None:
     names = split_names(candidate)
-    return names[0] if len(names) == 1 and looks_like_name(names[0]) else None
+    whole = looks_like_name(candidate)  # "Higher Education Funding Council" is no one
+    return names[0] if whole and len(names) == 1 and looks_like_name(names[0]) else None
 
 
 def _listed(tail: str) -> list[str]:

@@ -376,6 +376,40 @@ LAYOUTS = [
         (),
     ),
     Layout(
+        "report page: the site's name above, the authors' names alone under the title",
+        "The Work Foundation\n[Home] [Publications]\nFear at work? Job insecurity today\nIan Dale"
+        " and Sue Platt\nPublished: 23/05/2007\nPages: 64\n\n" + BODY + "\n\nThe research was"
+        " supported by the Higher Education Funding Council for England.",
+        "Fear at work? Job insecurity today",
+        "2007-05-23",
+        ("Ian Dale", "Sue Platt"),
+    ),
+    Layout(
+        "press release: 'For immediate release' and 'Date published:' above the headline",
+        "For immediate release\nDate published: 03 Sep 2014\nLow pay traps a generation\n\n"
+        + BODY
+        + "\n\nNotes to Editors\n\n1. The report was written by Rob Kay and Dr Lin Hu.",
+        "Low pay traps a generation",
+        "2014-09-03",
+        ("Rob Kay", "Dr Lin Hu"),
+    ),
+    Layout(
+        "people page: 'Name, post' on one line, a programme line, a direct line",
+        "THE FOUNDATION\nAbout us > Staff\nOwen Tate, Senior Researcher\nKnowledge Economy"
+        " Programme\nDirect line: 020 7946 0039\nEmail: otate@example.org\n\n" + BODY,
+        "Owen Tate",
+        None,
+        (),
+    ),
+    Layout(
+        "event page: the event's date, not the day it was posted",
+        "Events > Past events\nPAST EVENT\nCan cities deliver on skills?\nPosted: 12 September"
+        " 2014\nEvent date: 9th October 2014\n\n" + BODY,
+        "Can cities deliver on skills?",
+        "2014-10-09",
+        (),
+    ),
+    Layout(
         "event page: speakers are not authors",
         "EVENTS\n\nHome > Events\n\nGreen jobs: can cities deliver?\n\nThursday 19 July 2012"
         "\n\n09.00 – 11.00, 21 Palmer Street, London\n\nThis seminar asks whether the"
