@@ -37,7 +37,7 @@ _AUTHORS_LINE = re.compile(
     rf"|(?i:^{_LABEL}\s*()$)"  # a label alone, the names on the lines below
     r"|(?i:^(?:written|posted) by\s*:?\s+(.+?)(?:\s+on\s+[^,]{6,40})?$)"
     r"|(?i:^(?:posted|published) on\s+.{6,40}?\s+by\s+(.+)$)"  # "Posted on 18 June 2008 by X"
-    r"|^[Bb]y\s+(.+)$"
+    r"|^(?:(?:[Aa] )?[Gg]uest (?:post|blog) )?[Bb]y\s+(.+)$"
 )
 _DATE_PREFIX = re.compile(
     r"(?i)^(?:(?:publication |release |event )?date(?: published| posted)?|published|posted"
@@ -51,19 +51,23 @@ _DATE_SUFFIX = re.compile(
 )
 _POSTED_ON = re.compile(r"(?i)^(?:posted|written|published)\b.{0,80}?\bon\s+(.{6,40})$")
 _DATELINE = re.compile(
-    r"^[A-Z][A-Z .'-]{2,30},\s+(.{6,30}?)\s+[–—-]\s"
-)  # "LONDON, 26th June 2014 –"
-_BANNER = re.compile(r"[>»›]|\s[|]\s|^(?:book|register|click|sign up|join us|subscribe)\b", re.I)
+    r"^[A-Z][A-Za-z .'-]{2,30},\s+(.{6,30}?)\s+[–—-]\s"
+)  # "LONDON, 26th June 2014 –", "London, 22 October 2008 –"
+_BANNER = re.compile(
+    r"[>»›]|\s[|/]\s|^(?:book|register|click|sign up|join us|subscribe)\b", re.I
+)  # banners, breadcrumbs ("Home > Blog", "Home / About / Our people"), "Print | Email"
 # furniture a CMS prints around a post: embargo notes, tags and categories
 _FIELD_CHROME = re.compile(
-    r"(?i)^(?:embargo(?:ed)?\b|for immediate release\b"
-    r"|(?:filed under|tags?|categories|category|posted in|topics?)\s*:)"
+    r"(?i)^(?:embargo(?:ed)?\b|for immediate release\b|(?:with )?(?:a )?foreword by\b"
+    r"|(?:filed under|tags?|categories|category|posted in|topics?|title|type|pages"
+    r"|programme|series|price|isbn|venue|where|cost|time)\s*:)"
 )
 # a site section's name above a headline: "Press releases", "Latest news", "Our people"
 _SECTION_WORDS = frozenset(
     """press release releases news latest media centre center our people blog blogs
     event events past upcoming publication publications report reports research comment
-    opinion features insights home staff team about us experts office guest""".split()
+    opinion features insights home staff team about us experts office guest room
+    releases""".split()
 )
 _SOCIAL = re.compile(r"(?i)^(?:twitter|linkedin|facebook|follow\b.{0,30}\bon)\b|(?:^|\s)@\w{2,}$")
 
@@ -94,7 +98,7 @@ def names_only(line: str) -> bool:
 
 def is_section_label(line: str) -> bool:
     """The name of a site section above a headline, not a headline: "Latest news"."""
-    words = [w.lower() for w in WORD.findall(line)]
+    words = [w.lower() for w in WORD.findall(line) if not w.isdigit()]  # "Press releases 2009"
     return 0 < len(words) <= 3 and all(w in _SECTION_WORDS for w in words)
 
 
@@ -151,6 +155,9 @@ def by_line_value(line: str) -> str | None:
             return next(group for group in labelled if group is not None)
         first = re.split(r",|\band\b|\bwith\b|&|\|", by, maxsplit=1)[0].strip()
         return by if looks_like_name(first) and not by.rstrip().endswith(".") else None
+    when, by, who = line.partition(" by ")
+    if by and parse_date(when.strip(" ,")) and looks_like_name(who.split(",")[0].strip()):
+        return who  # "July 9, 2015 by Dr Helen Marsh"
     if " | " in line and date_of(line):
         fields = [f.strip() for f in line.split(" | ")]
         people = [f for f in fields if _all_names(f)]

@@ -51,6 +51,7 @@ __all__ = ["extract_text_meta", "filing_title"]
 
 _HEADER_LINES = 40  # the title, date and authors are looked for in this many lines
 _EVENT_DATE = re.compile(r"(?i)^(?:event date|when)\b")
+_POSTED = re.compile(r"(?i)^(?:posted|added|updated)\b")
 # a series or document-type line under the title: "A Knowledge Economy Programme Report"
 _SUBTITLE = re.compile(
     r"(?i)^(?:an? |the )?(?:[\w&’'-]+ ){0,6}(?:report|paper|briefing|pamphlet|series|summary)$"
@@ -70,9 +71,10 @@ def _cards(lines: list[str], stop: int, by_line: str, start: int = 0) -> tuple[s
     names: list[str] = []
     by_keys = {person_key(name) for name in split_names(by_line)}
     for i in range(start, stop):
+        if _names_under_title(lines, i) and i + 1 < stop and date_of(lines[i + 1]):
+            continue  # a dated headline's by-line (a sidebar's "Latest blogs"), not a card
         if not looks_like_name(lines[i]):
-            name, _, post = lines[i].partition(", ")  # "Charles Levy, Senior Researcher"
-            if not (post and looks_like_name(name) and is_job_title(post)):
+            if not _name_and_post(lines[i]):
                 continue
         j = i + 1
         while (
@@ -124,7 +126,11 @@ def extract_text_meta(
     # (a dated list, a comment) does not mark where the header ends; the paragraph does.
     body_at = next((i for i, line in enumerate(header) if is_body(line)), len(header))
     marks = [i for i in by_lines if i < body_at] or [i for i in dates if i < body_at]
-    anchor = marks[0] if marks else body_at
+    # the last by-line or date above the text: a sidebar's dated list may come first
+    # ("Posted ..." after the page's own date is when it went online: not the anchor)
+    while len(marks) > 1 and _POSTED.match(header[marks[-1]]) and marks[-1] - marks[-2] <= 5:
+        marks.pop()
+    anchor = marks[-1] if marks else body_at
     # cards before the title, and an author block between the date and the text
     by_line = by_line_value(header[by_lines[0]]) or "" if by_lines else ""
     in_card, card_names = _cards(header, anchor, by_line)
@@ -139,7 +145,7 @@ def extract_text_meta(
             and is_heading(line)
             and not is_organisation(line)  # the site's name: "The Work Foundation"
             # "Ian Brinkley and Stephen Overell" right under a title is its by-line
-            and not (names_only(line) and i > 0 and is_heading(header[i - 1]))
+            and not _names_under_title(header, i)
             and not is_contact_line(line)
             and not is_section_label(line)  # "Latest news", "Media centre" above a headline
         )
@@ -169,17 +175,46 @@ def extract_text_meta(
     # (a dateline opens the text itself: "LONDON, 26th June 2014 – ..."). A people page has
     # no date of its own.
     own = [i for i in dates if i <= body_at or says_it_is_dated(header[i])]
-    own.sort(key=lambda i: not _EVENT_DATE.match(header[i]))  # not the day it was posted
+    # an event's date, not the day it was posted; then the date nearest the headline's
+    own.sort(key=lambda i: (not _EVENT_DATE.match(header[i]), abs(i - anchor)))
     when = None if people_page else next((date_of(header[i]) for i in own), None)
     # by-lines above the text first: a "Posted by" below it may be a comment's
     by_lines.sort(key=lambda i: i > body_at)
     authors = _authors(header, by_lines, card_names, title_at)
-    if not authors and title_at is not None and title_at + 1 < len(header):
-        if names_only(header[title_at + 1]):  # the names right under a report's title
-            authors = split_names(header[title_at + 1])
+    if not authors and title_at is not None and _names_under_title(header, title_at + 1):
+        authors = split_names(header[title_at + 1])  # the names right under the title
+    if not authors and marks:  # "Title / 27/09/2007 / A, B and C" : names under the date
+        authors = next(
+            (split_names(header[i]) for i in range(anchor + 1, min(body_at, anchor + 3))
+             if names_only(header[i]) or looks_like_name(header[i])
+             or _name_and_post(header[i])),
+            [],
+        )  # fmt: skip
     if not authors and not people_page and PRESS_MARKS.search(text):
         authors = report_authors(lines)
+    if people_page:
+        authors = []  # the person a profile is about did not write it
     return title, when, authors
+
+
+def _name_and_post(line: str) -> bool:
+    """ "Charles Levy, Senior Researcher": a name and a job title on one line."""
+    name, _, post = line.partition(", ")
+    return bool(post) and looks_like_name(name) and is_job_title(post)
+
+
+def _names_under_title(header: list[str], i: int) -> bool:
+    """Line ``i`` names people and nothing else, right under a headline: its by-line."""
+    if not 0 < i < len(header):
+        return False
+    line, above = header[i], header[i - 1]
+    return (
+        (names_only(line) or looks_like_name(line))
+        and is_heading(above)
+        and not is_section_label(above)
+        and not names_only(above)
+        and not looks_like_name(above)
+    )
 
 
 def _title_above(
@@ -198,7 +233,7 @@ def _title_above(
             or is_section_label(line)
             or is_contact_line(line)
             or is_job_title(line)
-            or names_only(line)
+            or _names_under_title(header, i)
             or by_line_value(line) is not None
             or date_of(line) is not None
         )

@@ -23,7 +23,11 @@ _BY = re.compile(
     r"(?<!supported )(?<!funded )(?<!sponsored )(?<!commissioned )(?<!published )"
     r"(?<!hosted )(?<!chaired )\bby\b"
 )
-_CO_AUTHOR = re.compile(r"(?i)\bco-?author|\b(?:written|authored) by\b|, by\b")
+_CO_AUTHOR = re.compile(
+    r"(?i)\bco-?author|\b(?:written|authored) by\b|, by\b"
+    r"|\bby\b[^.]{0,120}\b(?:is|are|was|were) (?:published|available|out)\b"
+)
+_PUBLISHED = re.compile(r"\s*,?\s*(?:is|are|was|were|has been)\b")
 _COMMA_BY = re.compile(r", by\b")  # notes to editors: "Title, by X and Y, is published"
 # a release's own marks: what tells a press release from a page that merely quotes people
 PRESS_MARKS = re.compile(
@@ -76,6 +80,10 @@ def _clause_authors(clause: str) -> list[str]:
     if word is None:
         if comma_by := _COMMA_BY.search(clause):
             return _listed(clause[comma_by.end() :])
+        for each in _BY.finditer(clause):  # "<title> by X and Y is published today"
+            tail = clause[each.end() :]
+            if (names := _listed(tail)) and _PUBLISHED.match(tail, _end_of(tail, names)):
+                return names
         if (work := _WORK.search(clause)) is None:
             return []
         by = _BY.search(clause, work.end())
@@ -83,10 +91,14 @@ def _clause_authors(clause: str) -> list[str]:
         return _listed(clause[by.end() :]) if by is not None and near else []
     if listed := _listed(clause[word.end() :]):
         return listed
-    for found in _NAME_IN_TEXT.finditer(clause[: word.start()]):
-        if name := _person(found.group(0)):
-            return [name]
-    return []
+    # "Lizzie Crowley, report author and ..."; "X and Dr Y, authors of the report, ..."
+    return _listed(clause[: word.start()])
+
+
+def _end_of(tail: str, names: list[str]) -> int:
+    """Where the last of ``names`` ends in ``tail``."""
+    last = names[-1].split()[-1]
+    return tail.find(last) + len(last)
 
 
 def _about_a_work(line: str) -> bool:
@@ -98,13 +110,20 @@ def report_authors(lines: list[str]) -> list[str]:
     """Press releases name the report's authors in the text, not in a by-line: every
     person a clause calls an author of the report, in order, each once (with the
     honorific where one mention has it); else "a report ... by Name"."""
+    lists = [
+        names
+        for line in filter(_about_a_work, lines)
+        for clause in _CLAUSE.split(line)
+        if (names := _clause_authors(clause))
+    ]
+    # the fullest list gives the credited order ("by Ian Brinkley, Will Hunt and Charles
+    # Levy"); people named alone elsewhere follow in the order they come
+    lists.sort(key=len, reverse=True)
     found: dict[str, str] = {}
-    for line in filter(_about_a_work, lines):
-        for clause in _CLAUSE.split(line):
-            for name in _clause_authors(clause):
-                key = person_key(name)
-                if len(name.split()) > len(found.get(key, "").split()):
-                    found[key] = name
+    for name in (name for names in lists for name in names):
+        key = person_key(name)
+        if len(name.split()) > len(found.get(key, "").split()):
+            found[key] = name
     if found:
         return list(found.values())
     for line in lines:

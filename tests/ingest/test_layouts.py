@@ -410,6 +410,99 @@ LAYOUTS = [
         (),
     ),
     Layout(
+        "blog: a 'Latest blogs' box with dated items before the post, a name under the title",
+        "HOMEABOUT USBLOG\nLatest blogs\nWhy growth deals need skills money\nAnn Lo\n1 November"
+        " 2012\nThe low pay trap\nRay Hind\n29 October 2012\nBlog\nThe productivity puzzle is"
+        " real\nIan Dale\nMonday 5 November 2012\n\n" + BODY,
+        "The productivity puzzle is real",
+        "2012-11-05",
+        ("Ian Dale",),
+    ),
+    Layout(
+        "report page: a name under the title, a foreword line, then the date",
+        "Publications\nAnchors of growth? Universities and local economies\nDr Cal Levy and Ann"
+        " Sim\nWith a foreword by Professor Sir Alan Wood, Vice-Chancellor\n13 April 2011\n\n"
+        + BODY,
+        "Anchors of growth? Universities and local economies",
+        "2011-04-13",
+        ("Dr Cal Levy", "Ann Sim"),
+    ),
+    Layout(
+        "guest post: 'Guest post by Dr X, post, university'",
+        "Blog > Health\nReturning to work after cancer\nGuest post by Dr Helen Moss, Senior"
+        " Lecturer in Occupational Health, University of Leeds\nDecember 9, 2013\n\n" + BODY,
+        "Returning to work after cancer",
+        "2013-12-09",
+        ("Dr Helen Moss",),
+    ),
+    Layout(
+        "press release: authors only in the notes, the fullest list giving their order",
+        "Knowledge economy can lead the recovery\n24 March 2011\n\nKnowledge industries"
+        " created most new jobs, according to a report published today.\n\n“It is most of"
+        " the economy,” said Will Ash, one of the report’s authors.\n\nNotes to Editors\n\n"
+        "1. The knowledge economy and the recovery, by Ian Dale, Will Ash and Cal Levy, is"
+        " published today.\n2. Professor Jo Bell and Dr Tim Tay, authors of the companion"
+        " paper, are available for interview.\n3. Cities at work by Sam Reid is published"
+        " today.",
+        "Knowledge economy can lead the recovery",
+        "2011-03-24",
+        ("Ian Dale", "Will Ash", "Cal Levy", "Professor Jo Bell", "Dr Tim Tay", "Sam Reid"),
+    ),
+    Layout(
+        "guest blog: 'DATE by Dr X' under the title",
+        "Home / Blog\nGUEST BLOG\nWhy employers cannot ignore back pain\nJuly 9, 2015 by Dr Ann"
+        " Marsh\nFiled under: Health\n\n" + BODY,
+        "Why employers cannot ignore back pain",
+        "2015-07-09",
+        ("Dr Ann Marsh",),
+    ),
+    Layout(
+        "report page: the authors' names under the date",
+        "Research programmes > Cities\nIDEOPOLIS SERIES\nKnowledge cities – a Leeds case study"
+        "\n27/09/2007\nAmy Jones, Ned Clay and Ian Dale\n\n" + BODY,
+        "Knowledge cities – a Leeds case study",
+        "2007-09-27",
+        ("Amy Jones", "Ned Clay", "Ian Dale"),
+    ),
+    Layout(
+        "report page: labelled fields (Title:, Date:, Author(s):, Programme:) then the headline",
+        "Publications\nTitle: Staying ahead? Creative industries outside London\nDate: 21.02.2008"
+        "\nAuthor(s): Ian Dale, Jo Wray, Dr Rae Ford\nProgramme: Knowledge Economy\nType:"
+        " Research report\nStaying ahead? Creative industries outside London\n\n" + BODY,
+        "Staying ahead? Creative industries outside London",
+        "2008-02-21",
+        ("Ian Dale", "Jo Wray", "Dr Rae Ford"),
+    ),
+    Layout(
+        "press release: section labels with a year, a dateline in ordinary case",
+        "Press room\nPress releases 2008\nRecession threatens older workers\nLondon, 22 October"
+        " 2008 – Workers over the age of 50 face a growing risk of being forced out of work,"
+        " according to new analysis.\n\nNotes to Editors\n\n1. The analysis was carried out by"
+        " the Foundation's research team.",
+        "Recession threatens older workers",
+        "2008-10-22",
+        (),
+    ),
+    Layout(
+        "event page: the date, time and venue, then a 'Posted ... | Event type' line",
+        "Events / Conferences\nCONFERENCE\nFit for Work: the annual summit\nTuesday 10th March 2015"
+        "\n09:00 – 17:00\nResidence Palace, Brussels\nPosted 14 January 2015 | Event type:"
+        " Conference\nRegister now\n\n" + BODY,
+        "Fit for Work: the annual summit",
+        "2015-03-10",
+        (),
+    ),
+    Layout(
+        "people page: by-lines of the person's publications are not the page's authors",
+        "Our people\nDr Zoe Bale\nResearcher\nT 020 7946 0041\nDr Zoe Bale\n\n"
+        + BODY
+        + "\n\nRecent publications\nFit for work?\nAuthors: Dr Zoe Bale Zoe Bale Kim Stead Kim"
+        " Stead\n12 May 2013",
+        "Dr Zoe Bale",
+        None,
+        (),
+    ),
+    Layout(
         "event page: speakers are not authors",
         "EVENTS\n\nHome > Events\n\nGreen jobs: can cities deliver?\n\nThursday 19 July 2012"
         "\n\n09.00 – 11.00, 21 Palmer Street, London\n\nThis seminar asks whether the"
