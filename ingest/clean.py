@@ -198,7 +198,8 @@ _DATE_FORMS = [
     (re.compile(rf"(?i)^{_MONTH} (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})$"), (3, 1, 2)),
     (re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.+\-Z]*)?$"), (1, 2, 3)),
 ]
-_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")  # day first, as in the UK
+# day first, as in the UK; a two-digit year is this century's ("17.02.10")
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})$")
 # "Tuesday 24 January 2012", "Tue, 24 Jan 2012": the day's name says nothing the date does not.
 _WEEKDAY = re.compile(
     r"(?i)^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|rsday|urday)?\.?,? "
@@ -220,8 +221,9 @@ def parse_date(value: str) -> str | None:
         except ValueError:
             return None
     if found := _NUMERIC_DATE.match(value):
+        year = int(found.group(3)) + (2000 if len(found.group(3)) == 2 else 0)
         try:
-            return date(int(found.group(3)), int(found.group(2)), int(found.group(1))).isoformat()
+            return date(year, int(found.group(2)), int(found.group(1))).isoformat()
         except ValueError:
             return None
     return None

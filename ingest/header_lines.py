@@ -53,6 +53,11 @@ _POSTED_ON = re.compile(r"(?i)^(?:posted|written|published)\b.{0,80}?\bon\s+(.{6
 _DATELINE = re.compile(
     r"^[A-Z][A-Za-z .'-]{2,30},\s+(.{6,30}?)\s+[–—-]\s"
 )  # "LONDON, 26th June 2014 –", "London, 22 October 2008 –"
+# "EMBARGOED UNTIL 00:01 MONDAY 14 JANUARY 2013", "EMBARGO: 00.01 hrs Thursday 19 November 2009"
+_EMBARGO = re.compile(
+    r"(?i)^embargo(?:ed)?(?: until)?\s*:?\s*"
+    r"(?:\d{1,2}[.:]\d{2}\s*(?:hrs?|am|pm)?\s*,?\s*)?(.{6,40})$"
+)
 _BANNER = re.compile(
     r"[>»›]|\s[|/]\s|^(?:book|register|click|sign up|join us|subscribe)\b", re.I
 )  # banners, breadcrumbs ("Home > Blog", "Home / About / Our people"), "Print | Email"
@@ -67,7 +72,7 @@ _SECTION_WORDS = frozenset(
     """press release releases news latest media centre center our people blog blogs
     event events past upcoming publication publications report reports research comment
     opinion features insights home staff team about us experts office guest room
-    releases""".split()
+    releases expert contacts contact in the""".split()
 )
 _SOCIAL = re.compile(r"(?i)^(?:twitter|linkedin|facebook|follow\b.{0,30}\bon)\b|(?:^|\s)@\w{2,}$")
 
@@ -134,8 +139,13 @@ def date_of(line: str) -> str | None:
         return found
     if (dateline := _DATELINE.match(line)) and (found := parse_date(dateline.group(1))):
         return found
+    if (embargo := _EMBARGO.match(line)) and (found := parse_date(embargo.group(1))):
+        return found
     if " | " in line:
         return next((d for field in line.split(" | ") if (d := date_of(field.strip()))), None)
+    label, dash, rest = line.partition(" – ")  # "Press release – 7th November 2012"
+    if dash and is_section_label(label) and (found := parse_date(rest)):
+        return found
     return None
 
 

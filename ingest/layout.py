@@ -150,7 +150,14 @@ def extract_text_meta(
             and not is_section_label(line)  # "Latest news", "Media centre" above a headline
         )
 
-    title_at = _title_above(header, anchor, in_card, title_line)
+    title_at, far = _title_above(header, anchor, in_card, title_line)
+    below = next(  # "Release date: ... / EMBARGO ... / headline / text"
+        (i for i in range(anchor + 1, min(len(header), anchor + 4))
+         if title_line(i) and i not in dates and i not in by_lines),
+        None,
+    )  # fmt: skip
+    if marks and far and below is not None and body_at <= below + 2:
+        title_at = below  # the headline right above the text beats one past the navigation
     if title_at and _SUBTITLE.match(header[title_at]) and title_line(title_at - 1):
         title_at -= 1  # the series line under a report's title is not its title
     if not marks and in_card and title_at is not None and title_at < min(in_card):
@@ -160,11 +167,7 @@ def extract_text_meta(
         when = next((date_of(header[i]) for i in dates), None)
         return title, when, _authors(header, by_lines, [], None)
     if title_at is None and marks:  # "date, title, text": the first heading after the date
-        title_at = next(
-            (i for i in range(anchor + 1, min(len(header), anchor + 4))
-             if title_line(i) and i not in dates and i not in by_lines),
-            None,
-        )  # fmt: skip
+        title_at = below
     title = _as_title(header[title_at]) if title_at is not None else None
     people_page = title is None and bool(card_names)
     if people_page:
@@ -179,7 +182,7 @@ def extract_text_meta(
     own.sort(key=lambda i: (not _EVENT_DATE.match(header[i]), abs(i - anchor)))
     when = None if people_page else next((date_of(header[i]) for i in own), None)
     # by-lines above the text first: a "Posted by" below it may be a comment's
-    by_lines.sort(key=lambda i: i > body_at)
+    by_lines.sort(key=lambda i: (i > body_at, abs(i - anchor)))  # the anchor's own first
     authors = _authors(header, by_lines, card_names, title_at)
     if not authors and title_at is not None and _names_under_title(header, title_at + 1):
         authors = split_names(header[title_at + 1])  # the names right under the title
@@ -219,14 +222,18 @@ def _names_under_title(header: list[str], i: int) -> bool:
 
 def _title_above(
     header: list[str], anchor: int, in_card: set[int], title_line: Callable[[int], bool]
-) -> int | None:
+) -> tuple[int | None, bool]:
     """The heading just above ``anchor``, past cards, chrome, section labels and contact
     or job lines only: a heading further up, past other lines (navigation items such as
-    "Partnership"), is the site's, not the page's."""
+    "Partnership"), is the site's, not the page's. Also whether the way up passed the
+    site's furniture (chrome, section labels)."""
+    far = False
     for i in range(anchor - 1, -1, -1):
         if title_line(i):
-            return i
+            return i, far
         line = header[i]
+        if is_chrome(line) or is_section_label(line):
+            far = True  # past the site's furniture: a headline below the date may be nearer
         passable = (
             i in in_card
             or is_chrome(line)
@@ -238,8 +245,8 @@ def _title_above(
             or date_of(line) is not None
         )
         if not passable:
-            return None
-    return None
+            return None, far
+    return None, far
 
 
 def _authors(

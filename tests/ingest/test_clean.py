@@ -110,6 +110,8 @@ def test_parse_date_forms() -> None:
     assert parse_date("Wed, March 7, 2012") == "2012-03-07"
     assert parse_date("Thursday 31 February 2012") is None
     assert parse_date("Monday") is None
+    assert parse_date("17.02.10") == "2010-02-17"
+    assert parse_date("31.02.10") is None
     assert parse_date("Tuesday's figures, 2012") is None
 
 

@@ -503,6 +503,33 @@ LAYOUTS = [
         (),
     ),
     Layout(
+        "press release: a release date and an embargo line above the headline, past a menu",
+        "Home > Media\nPress releases\nMedia coverage\nPhoto library\nPress release\nRelease"
+        " date: 15/11/2006\nEMBARGO: 00.01 hrs WEDNESDAY 15 NOVEMBER 2006\nKnowledge workers now"
+        " outnumber manual workers\n" + BODY + "\n\nNotes to Editors\n\n1. Knowledge matters, by"
+        " Ian Dale and Sue Tor, is published today.",
+        "Knowledge workers now outnumber manual workers",
+        "2006-11-15",
+        ("Ian Dale", "Sue Tor"),
+    ),
+    Layout(
+        "press release: dated only by its embargo line; 'Press release – DATE' labels",
+        "EMBARGOED UNTIL 00:01 MONDAY 14 JANUARY 2013\nFew firms plan for older workers\n\n"
+        + BODY
+        + "\n\nENDS\n\nPress release – 7th November 2012\nA previous release",
+        "Few firms plan for older workers",
+        "2013-01-14",
+        (),
+    ),
+    Layout(
+        "blog: 'Name | date' items in a sidebar, then the post's own, a two-digit year above",
+        "Latest blogs\nThe squeezed middle\nAnn Lo | 18 June 2009\nCities and jobs\nRay Hind |"
+        " 9 June 2009\nBlog\nIs meaningful work a luxury?\nSam Orr | 23 June 2009\n\n" + BODY,
+        "Is meaningful work a luxury?",
+        "2009-06-23",
+        ("Sam Orr",),
+    ),
+    Layout(
         "event page: speakers are not authors",
         "EVENTS\n\nHome > Events\n\nGreen jobs: can cities deliver?\n\nThursday 19 July 2012"
         "\n\n09.00 – 11.00, 21 Palmer Street, London\n\nThis seminar asks whether the"
