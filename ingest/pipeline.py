@@ -36,11 +36,12 @@ from rag.store import IndexStore, IndexWriter
 
 log = logging.getLogger(__name__)
 
-FINGERPRINT_VERSION = 7  # 3: PDF running lines dropped, table rows joined, headings
+FINGERPRINT_VERSION = 8  # 3: PDF running lines dropped, table rows joined, headings
 # 4: a document that fits the model's window with its title is one chunk
 # 5: the heading path is stored with each chunk and indexed for BM25 too
 # 6: PDF page text read by PDFium (words pypdf split are whole)
 # 7: the "f" PDFium loses in an "ff" ligature ("af ect") put back
+# 8: the int8 embedder's graph traced with eager attention (its vectors moved slightly)
 # Chunks sent to the model together: length sorting across more texts wastes less padding.
 EMBED_BATCH_CHUNKS = 1024
 

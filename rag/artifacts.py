@@ -84,8 +84,18 @@ def export_bert(
 ) -> None:
     """Write ``net`` (a torch module taking :data:`BERT_INPUTS`) as an ONNX graph with
     torch's TorchScript exporter: batch and length dynamic on every input, ``outputs``
-    naming each output with its dynamic axes, the exporter's notices kept out of the log."""
+    naming each output with its dynamic axes, the exporter's notices kept out of the log.
+
+    The transformer is traced with its plain ("eager") attention: the default
+    scaled-dot-product path traces into NaN guards (``IsNaN`` and ``Where`` over every
+    attention matrix) that took 42 % of the int8 embedder's time in ONNX Runtime's
+    profile, and it hid the attention from ONNX Runtime's BERT fusion (BENCHMARKS.md,
+    Indexing pace). The logits are the same to 3e-6. ``net`` is changed in place."""
     import torch
+
+    for module in net.modules():
+        if hasattr(module, "set_attn_implementation"):  # the Hugging Face model inside
+            module.set_attn_implementation("eager")
 
     axes = {name: {0: "batch", 1: "tokens"} for name in BERT_INPUTS} | outputs
     with warnings.catch_warnings(), torch.no_grad():

@@ -184,7 +184,7 @@ class SentenceTransformerEmbedder:
 
 def precision_of(embedder: Embedder) -> str:
     """'int8', or 'float' for float32 and bfloat16 (interchangeable: cosine 0.9999)."""
-    return "int8" if embedder.model_id.endswith("@int8") else "float"
+    return "int8" if embedder.model_id.rpartition("@")[2].startswith("int8") else "float"
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")

@@ -26,7 +26,7 @@ from rag.errors import ModelError
 log = logging.getLogger(__name__)
 
 # Bumped whenever the export or quantization recipe changes, so a cached file is rebuilt.
-INT8_RECIPE = 1
+INT8_RECIPE = 2  # 2: traced with eager attention (no NaN guards; attention fused)
 
 
 def _export_int8(model_path: Path, dest: Path) -> None:
@@ -119,7 +119,8 @@ class OnnxInt8Embedder:
         self.max_tokens = max_tokens
         self.threads = threads
         self.batch_size = batch_size
-        self.model_id = f"{name}@int8"
+        # the recipe is in the id, so vectors of another graph are never mixed in a cache
+        self.model_id = f"{name}@int8-r{INT8_RECIPE}"
         self._session: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()

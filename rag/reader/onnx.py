@@ -24,7 +24,7 @@ from rag.artifacts import BERT_INPUTS, built_once, cpu_session, export_bert, sha
 log = logging.getLogger(__name__)
 
 # Bumped whenever the export recipe changes, so a cached graph is rebuilt.
-ONNX_RECIPE = 1
+ONNX_RECIPE = 2  # 2: traced with eager attention (rag.artifacts.export_bert)
 # The graph's outputs in order, each with its dynamic axes.
 OUTPUT_AXES = {"logit": {0: "batch"}, "start": {0: "batch", 1: "tokens"},
                "end": {0: "batch", 1: "tokens"}}  # fmt: skip

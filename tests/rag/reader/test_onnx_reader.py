@@ -54,6 +54,10 @@ def test_onnx_runtime_reads_what_torch_reads_and_builds_its_graph_once(
     assert check.prob == pytest.approx(CHECK["prob"], abs=1e-3)
     built = sorted(tmp_path.glob("reader-float32-*.onnx"))
     assert len(built) == 1 and built[0].with_suffix(".json").exists()
+    import onnx
+
+    ops = {node.op_type for node in onnx.load(str(built[0])).graph.node}
+    assert "IsNaN" not in ops  # traced with eager attention, not the NaN-guarded default
 
     # A second process finds the graph and never builds the torch network.
     def no_torch(*_: object) -> None:
