@@ -45,9 +45,9 @@ _DATE_PREFIX = re.compile(
 )
 # what may follow a page's date on its line: a time ("- 11:15", ", 8.30am - 10.30am"), a by-line
 _DATE_SUFFIX = re.compile(
-    r"(?i)(?:,\s*|\s+(?:-|–|at|from)?\s*)"
+    r"(?i)(?:,\s*+|(?<!\s)\s++(?:(?:-|–|at|from)\s*+)?)"
     r"\d{1,2}(?:[:.]\d{2}\s*(?:[ap]\.?m\.?)?|\s*[ap]\.?m\.?)(?![\d/]).*$"
-    r"|\s+by\s+.{1,80}$"
+    r"|(?<!\s)\s++by\s+.{1,80}$"
 )
 _POSTED_ON = re.compile(r"(?i)^(?:posted|written|published)\b.{0,80}?\bon\s+(.{6,40})$")
 _DATELINE = re.compile(
@@ -72,7 +72,7 @@ _SECTION_WORDS = frozenset(
     """press release releases news latest media centre center our people blog blogs
     event events past upcoming publication publications report reports research comment
     opinion features insights home staff team about us experts office guest room
-    releases expert contacts contact in the""".split()
+    expert contacts contact in the""".split()
 )
 _SOCIAL = re.compile(r"(?i)^(?:twitter|linkedin|facebook|follow\b.{0,30}\bon)\b|(?:^|\s)@\w{2,}$")
 

@@ -13,10 +13,15 @@ read by the role of its lines, not by their order alone:
 * **report page**: title, ``Authors:`` with several names, date;
 * **people page**: a card and a biography, no title of its own: the title is the name.
 
-The title is the nearest heading-like line before the ``Authors:`` line (else before
-the first date line); heading-like means short, not a sentence, not chrome, not a
-name or job title from a card. Authors come from the ``Authors:`` line, else the
-cards above the title, else a by-line, else the press-release phrasing.
+What one line is (chrome, a heading, a date line, a by-line, a section label, the
+start of the text) is :mod:`ingest.header_lines`'s job. Here the header is the lines
+above the text; its anchor is the last by-line (else date line) above the text, since
+a sidebar's dated items may come first. The title is the nearest heading above the
+anchor, past cards, chrome and labels only (else the headline right below the anchor);
+heading-like means short, not a sentence, not chrome, not a name or job title from a
+card. The date is the one nearest the anchor (an event's own date first). Authors come
+from the by-line nearest the anchor, else the cards, else the names under the title or
+its date, else, on a press release, the phrasing of its text (:mod:`ingest.press`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from collections.abc import Callable
 
 from ingest.clean import is_contact_line, strip_boilerplate
 from ingest.header_lines import (
+    WORD,
     by_line_value,
     date_of,
     is_body,
@@ -38,6 +44,7 @@ from ingest.header_lines import (
     says_it_is_dated,
 )
 from ingest.names import (
+    HONORIFICS,
     is_affiliation,
     is_job_title,
     is_organisation,
@@ -54,7 +61,7 @@ _EVENT_DATE = re.compile(r"(?i)^(?:event date|when)\b")
 _POSTED = re.compile(r"(?i)^(?:posted|added|updated)\b")
 # a series or document-type line under the title: "A Knowledge Economy Programme Report"
 _SUBTITLE = re.compile(
-    r"(?i)^(?:an? |the )?(?:[\w&’'-]+ ){0,6}(?:report|paper|briefing|pamphlet|series|summary)$"
+    r"(?i)^(?:an?|the) (?:[\w&’'-]+ ){0,6}(?:report|paper|briefing|pamphlet|series|summary)$"
 )
 
 
@@ -113,8 +120,8 @@ def extract_text_meta(
 ) -> tuple[str | None, str | None, list[str]]:
     """``(title, iso_date, authors)`` from the header of a page saved as text.
 
-    ``strict`` keeps only what a by-line or date line vouches for: a title just above
-    one, authors from a by-line (for a report's first page, where web-page cards and
+    ``strict`` keeps only what a by-line or date line vouches for: a title next to one,
+    authors from a by-line (for a report's first page, where web-page cards and
     press-release phrasing do not occur). Anything not found is ``None`` (or ``[]``).
     """
     text = strip_boilerplate(text, cards=False)  # a people page's card names the page
@@ -124,13 +131,16 @@ def extract_text_meta(
     by_lines = [i for i, line in enumerate(header) if by_line_value(line) is not None]
     # The title comes before the text: a by-line or date line below the first paragraph
     # (a dated list, a comment) does not mark where the header ends; the paragraph does.
-    body_at = next((i for i, line in enumerate(header) if is_body(line)), len(header))
+    body_at = next((i for i in range(len(header)) if _opens_text(header, i)), len(header))
     marks = [i for i in by_lines if i < body_at] or [i for i in dates if i < body_at]
     # the last by-line or date above the text: a sidebar's dated list may come first
     # ("Posted ..." after the page's own date is when it went online: not the anchor)
     while len(marks) > 1 and _POSTED.match(header[marks[-1]]) and marks[-1] - marks[-2] <= 5:
         marks.pop()
     anchor = marks[-1] if marks else body_at
+    # by-lines above the text first, the anchor's own first: a "Posted by" below the
+    # text may be a comment's, a "Name | date" above it a sidebar's
+    by_lines.sort(key=lambda i: (i > body_at, abs(i - anchor)))
     # cards before the title, and an author block between the date and the text
     by_line = by_line_value(header[by_lines[0]]) or "" if by_lines else ""
     in_card, card_names = _cards(header, anchor, by_line)
@@ -181,16 +191,13 @@ def extract_text_meta(
     # an event's date, not the day it was posted; then the date nearest the headline's
     own.sort(key=lambda i: (not _EVENT_DATE.match(header[i]), abs(i - anchor)))
     when = None if people_page else next((date_of(header[i]) for i in own), None)
-    # by-lines above the text first: a "Posted by" below it may be a comment's
-    by_lines.sort(key=lambda i: (i > body_at, abs(i - anchor)))  # the anchor's own first
     authors = _authors(header, by_lines, card_names, title_at)
     if not authors and title_at is not None and _names_under_title(header, title_at + 1):
         authors = split_names(header[title_at + 1])  # the names right under the title
     if not authors and marks:  # "Title / 27/09/2007 / A, B and C" : names under the date
         authors = next(
             (split_names(header[i]) for i in range(anchor + 1, min(body_at, anchor + 3))
-             if names_only(header[i]) or looks_like_name(header[i])
-             or _name_and_post(header[i])),
+             if i != title_at and (names_only(header[i]) or _name_and_post(header[i]))),
             [],
         )  # fmt: skip
     if not authors and not people_page and PRESS_MARKS.search(text):
@@ -198,6 +205,20 @@ def extract_text_meta(
     if people_page:
         authors = []  # the person a profile is about did not write it
     return title, when, authors
+
+
+def _opens_text(header: list[str], i: int) -> bool:
+    """Line ``i`` is the first paragraph of the text. A short paragraph (a standfirst, a
+    tagline) with a date or by-line right below it is still the header's."""
+    line = header[i]
+    if not is_body(line) or is_chrome(line):
+        return False
+    if len(line.split()) > 25 or i + 1 >= len(header):
+        return True
+    if not any(is_heading(above) or date_of(above) for above in header[:i]):
+        return False  # a site's tagline above everything else
+    below = header[i + 1]
+    return date_of(below) is None and by_line_value(below) is None
 
 
 def _name_and_post(line: str) -> bool:
@@ -211,13 +232,30 @@ def _names_under_title(header: list[str], i: int) -> bool:
     if not 0 < i < len(header):
         return False
     line, above = header[i], header[i - 1]
+    one = looks_like_name(line) and _vouched(header, i)
     return (
-        (names_only(line) or looks_like_name(line))
+        (names_only(line) or one)
         and is_heading(above)
         and not is_section_label(above)
         and not names_only(above)
         and not looks_like_name(above)
     )
+
+
+def _vouched(header: list[str], i: int) -> bool:
+    """A lone name under a headline is its by-line, not a subtitle in capitals ("Recovering
+    Lost Jobs"), when it has an honorific, when the page names the person again, or when
+    a date follows it and none of its words is an ordinary word of the page (the text
+    says "jobs", never "dale")."""
+    line = header[i]
+    if line.split()[0].rstrip(".").lower() in HONORIFICS:
+        return True
+    key = person_key(line)
+    if any(key in person_key(other) for j, other in enumerate(header) if j != i):
+        return True
+    below = header[i + 1] if i + 1 < len(header) else ""
+    ordinary = {w for other in header for w in WORD.findall(other) if w.islower()}
+    return date_of(below) is not None and not {w.lower() for w in line.split()} & ordinary
 
 
 def _title_above(
@@ -243,6 +281,7 @@ def _title_above(
             or _names_under_title(header, i)
             or by_line_value(line) is not None
             or date_of(line) is not None
+            or is_body(line)  # a standfirst between the headline and its date
         )
         if not passable:
             return None, far

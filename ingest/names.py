@@ -178,7 +178,7 @@ def _strip_orgs_and_jobs(words: list[str]) -> list[list[str]]:
         for i in range(start, min(end, len(words))):
             drop[i] = True
     for p, word in enumerate(words[:-1]):  # a job's field: "Lecturer in Human Resource ..."
-        if _bare(word) in _JOB_WORDS and _bare(words[p + 1]) in {"in", "of", "for", "at"}:
+        if _bare(word) in _JOB_WORDS and _bare(words[p + 1]) == "in":  # "Head of X Jane Smith"
             for i in range(p + 1, len(words)):
                 if not (words[i][:1].isupper() or _bare(words[i]) in _CONNECTORS):
                     break

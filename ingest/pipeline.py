@@ -56,6 +56,7 @@ def fingerprint(settings: Settings, embedder: Embedder) -> dict[str, Any]:
         "version": FINGERPRINT_VERSION,
         "embedder": embedder.model_id.split("@")[0],
         "precision": precision_of(embedder),
+        "graph": embedder.model_id.rpartition("@")[2] if "@" in embedder.model_id else "",
         "dim": embedder.dim,
         "max_tokens": settings.chunking.max_tokens,
         "overlap_tokens": settings.chunking.overlap_tokens,

@@ -53,6 +53,11 @@ def _listed(tail: str) -> list[str]:
     """The people named at the start of ``tail``: "Ian Brinkley and Jonathan Wright of ...",
     "Professor Stephen Bevan, Director of ..., and Tyna Taskila", "Work Foundation
     researchers Jenny Gulliford and ..."; the list ends at the first other words."""
+    return _listed_to(tail)[0]
+
+
+def _listed_to(tail: str) -> tuple[list[str], int]:
+    """:func:`_listed`, and where the list ends in ``tail``."""
     names: list[str] = []
     end = 0
     for found in _NAME_IN_TEXT.finditer(tail):
@@ -66,7 +71,7 @@ def _listed(tail: str) -> list[str]:
         if name := _person(found.group(0)):
             names.append(name)
             end = found.end()
-    return names
+    return names, end
 
 
 def _clause_authors(clause: str) -> list[str]:
@@ -81,8 +86,8 @@ def _clause_authors(clause: str) -> list[str]:
         if comma_by := _COMMA_BY.search(clause):
             return _listed(clause[comma_by.end() :])
         for each in _BY.finditer(clause):  # "<title> by X and Y is published today"
-            tail = clause[each.end() :]
-            if (names := _listed(tail)) and _PUBLISHED.match(tail, _end_of(tail, names)):
+            names, end = _listed_to(clause[each.end() :])
+            if names and _PUBLISHED.match(clause, each.end() + end):
                 return names
         if (work := _WORK.search(clause)) is None:
             return []
@@ -93,12 +98,6 @@ def _clause_authors(clause: str) -> list[str]:
         return listed
     # "Lizzie Crowley, report author and ..."; "X and Dr Y, authors of the report, ..."
     return _listed(clause[: word.start()])
-
-
-def _end_of(tail: str, names: list[str]) -> int:
-    """Where the last of ``names`` ends in ``tail``."""
-    last = names[-1].split()[-1]
-    return tail.find(last) + len(last)
 
 
 def _about_a_work(line: str) -> bool:

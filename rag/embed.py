@@ -73,7 +73,8 @@ def cpu_has_int8_dot(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
 
 def cpu_has_bf16_tiles(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """True when the CPU multiplies bfloat16 matrices on AMX tiles (torch's oneDNN kernels
-    use them), where bfloat16 indexes about twice as fast as ONNX Runtime's int8."""
+    use them), where bfloat16 indexed faster than ONNX Runtime's int8 (1.89x against 1.47x
+    plain float32 encode; BENCHMARKS.md)."""
     return bool(_cpu_flags(cpuinfo) & BF16_TILES)
 
 
@@ -93,9 +94,9 @@ def cpu_features(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
 def resolve_dtype(dtype: str) -> str:
     """What 'auto' picks, by what indexed fastest on each CPU class at equal quality
     (BENCHMARKS.md, Indexing pace): 'bfloat16' on CPUs with AMX bfloat16 tiles (there
-    ONNX Runtime's int8 ran below plain float32 encode, bfloat16 at 1.5-1.8x it); else
-    'int8' on CPUs with int8 dot products (VNNI); else 'bfloat16' on CPUs with native
-    BF16; else 'float32'."""
+    bfloat16 indexed at 1.55-1.89x plain float32 encode, ONNX Runtime's int8 at
+    0.73-1.47x); else 'int8' on CPUs with int8 dot products (VNNI); else 'bfloat16' on
+    CPUs with native BF16; else 'float32'."""
     if dtype == "auto":
         if cpu_has_bf16_tiles():
             return "bfloat16"
@@ -184,7 +185,8 @@ class SentenceTransformerEmbedder:
 
 def precision_of(embedder: Embedder) -> str:
     """'int8', or 'float' for float32 and bfloat16 (interchangeable: cosine 0.9999)."""
-    return "int8" if embedder.model_id.rpartition("@")[2].startswith("int8") else "float"
+    _, at, tail = embedder.model_id.rpartition("@")
+    return "int8" if at and tail.startswith("int8") else "float"
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")

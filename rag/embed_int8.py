@@ -135,6 +135,7 @@ class OnnxInt8Embedder:
         return {
             "weights_sha256": sha256(weights),
             "recipe": INT8_RECIPE,
+            "transformers": version("transformers"),  # the BERT code that is traced
             "onnxruntime": version("onnxruntime"),
             "torch": version("torch"),  # read without importing it: loading stays light
         }

@@ -125,7 +125,7 @@ class EmbeddingSettings(BaseModel):
         "auto",
         description="Weights' precision on CPU. 'int8': the model quantized to int8 on "
         "ONNX Runtime (built locally once from the installed weights, cached in the data "
-        "folder). 'auto' picks bfloat16 on AMX bfloat16 tiles (there ~2x int8 to index), else "
+        "folder). 'auto' picks bfloat16 on AMX bfloat16 tiles (faster there than int8), else "
         "int8 where the CPU has int8 dot products (VNNI; faster than bfloat16 to index and "
         "to embed a query, nDCG@10 within 0.002 of float32: BENCHMARKS.md), else bfloat16 "
         "where the CPU has native BF16 (AVX-512 BF16), else float32 (emulated bf16 is slow). "

@@ -530,6 +530,46 @@ LAYOUTS = [
         ("Sam Orr",),
     ),
     Layout(
+        "blog: a standfirst sentence between the headline and the date",
+        "Why wages have stalled\nA new report finds that real wages have fallen for five"
+        " years in a row.\n5 July 2012\n\n" + BODY,
+        "Why wages have stalled",
+        "2012-07-05",
+        (),
+    ),
+    Layout(
+        "a site's tagline sentence above everything else",
+        "The Foundation is the leading independent authority on work and its future.\nWhy"
+        " wages have stalled\n5 July 2012\n\n" + BODY,
+        "Why wages have stalled",
+        "2012-07-05",
+        (),
+    ),
+    Layout(
+        "date first, then a headline in title case that reads like a name",
+        "5 July 2012\nNorthern Powerhouse Jobs\n\n" + BODY,
+        "Northern Powerhouse Jobs",
+        "2012-07-05",
+        (),
+    ),
+    Layout(
+        "a title-case line under a heading is no by-line (the text uses its words); the"
+        " heading nearest the date is the title",
+        "The Missing Million\nRecovering Lost Jobs\n5 July 2012\n\n" + BODY + " Jobs lost in"
+        " the recession are recovering slowly.",
+        "Recovering Lost Jobs",
+        "2012-07-05",
+        (),
+    ),
+    Layout(
+        "a short title ending in 'Report' under a menu item",
+        "Our work\nGood Work Report\n5 July 2012\n\n" + BODY + " The report asks what good"
+        " work is.",
+        "Good Work Report",
+        "2012-07-05",
+        (),
+    ),
+    Layout(
         "event page: speakers are not authors",
         "EVENTS\n\nHome > Events\n\nGreen jobs: can cities deliver?\n\nThursday 19 July 2012"
         "\n\n09.00 – 11.00, 21 Palmer Street, London\n\nThis seminar asks whether the"

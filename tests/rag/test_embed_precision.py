@@ -75,3 +75,20 @@ def test_int8_vectors_are_close_to_float32_and_the_model_is_cached(
     again = make_embedder(EmbeddingSettings(dtype="int8", cache=False), cache_dir=tmp_path)
     assert np.allclose(again.embed(TEXTS), b, atol=1e-5)
     assert built[0].read_bytes() != b"tampered"
+
+
+def test_the_precision_and_graph_come_from_the_id_after_the_at() -> None:
+    from ingest.pipeline import fingerprint
+
+    class Named(Int8Hash):
+        def __init__(self, model_id: str) -> None:
+            super().__init__()
+            self.model_id = model_id
+
+    s = Settings(embedding={"backend": "hash"})
+    plain, old, new = Named("int8-minilm"), Named("minilm@int8"), Named("minilm@int8-r2")
+    assert precision_of(plain) == "float"  # a folder named "int8-..." is no int8 model
+    assert precision_of(old) == precision_of(new) == "int8"
+    # an index built with one int8 graph is refused with another (no mixed vectors)
+    assert fingerprint(s, old) != fingerprint(s, new)
+    assert fingerprint(s, new)["graph"] == "int8-r2" and fingerprint(s, plain)["graph"] == ""
