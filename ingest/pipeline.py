@@ -56,7 +56,8 @@ def fingerprint(settings: Settings, embedder: Embedder) -> dict[str, Any]:
         "version": FINGERPRINT_VERSION,
         "embedder": embedder.model_id.split("@")[0],
         "precision": precision_of(embedder),
-        "graph": embedder.model_id.rpartition("@")[2] if "@" in embedder.model_id else "",
+        # which int8 graph made the vectors; float32 and bfloat16 stay interchangeable
+        "graph": embedder.model_id.rpartition("@")[2] if precision_of(embedder) == "int8" else "",
         "dim": embedder.dim,
         "max_tokens": settings.chunking.max_tokens,
         "overlap_tokens": settings.chunking.overlap_tokens,

@@ -92,3 +92,5 @@ def test_the_precision_and_graph_come_from_the_id_after_the_at() -> None:
     # an index built with one int8 graph is refused with another (no mixed vectors)
     assert fingerprint(s, old) != fingerprint(s, new)
     assert fingerprint(s, new)["graph"] == "int8-r2" and fingerprint(s, plain)["graph"] == ""
+    # float32 and bfloat16 vectors are interchangeable (cosine 0.9999): one index serves both
+    assert fingerprint(s, Named("minilm")) == fingerprint(s, Named("minilm@bfloat16"))
