@@ -74,6 +74,7 @@ _SECTION_WORDS = frozenset(
     opinion features insights home staff team about us experts office guest room
     expert contacts contact in the""".split()
 )
+_LIST_SPLIT = re.compile(r"\s*(?:,|&|\band\b)\s*")
 _SOCIAL = re.compile(r"(?i)^(?:twitter|linkedin|facebook|follow\b.{0,30}\bon)\b|(?:^|\s)@\w{2,}$")
 
 
@@ -97,7 +98,7 @@ def is_social(line: str) -> bool:
 def names_only(line: str) -> bool:
     """A line naming two or more people and nothing else: "Ian Brinkley and Stephen
     Overell" under a report's title is its by-line, not its title."""
-    parts = [p for p in re.split(r"\s*(?:,|&|\band\b)\s*", line) if p]
+    parts = _people(line)
     return len(parts) >= 2 and all(looks_like_name(p) for p in parts)
 
 
@@ -176,8 +177,13 @@ def by_line_value(line: str) -> str | None:
 
 
 def _all_names(field: str) -> bool:
-    parts = [p for p in re.split(r"\s*(?:,|&|\band\b)\s*", field) if p]
+    parts = _people(field)
     return bool(parts) and all(looks_like_name(p) for p in parts)
+
+
+def _people(line: str) -> list[str]:
+    """The parts of a list of people: "A, B & C and D"."""
+    return [p for p in _LIST_SPLIT.split(line) if p]
 
 
 def name_line(line: str) -> bool:

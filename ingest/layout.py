@@ -96,15 +96,16 @@ def _cards(lines: list[str], stop: int, by_line: str, start: int = 0) -> tuple[s
         ):
             j += 1
         person = split_names(lines[i])
-        again = any(split_names(lines[k]) == person for k in range(i + 1, min(stop, i + 6)))
-        if start:
-            card_like = j > i + 1 or again or any(person_key(n) in by_keys for n in person)
-        else:
+        keys = {person_key(name) for name in person}
+        card_like = (
+            j > i + 1  # a job title or contact below
+            or bool(keys & by_keys)
+            or any(split_names(lines[k]) == person for k in range(i + 1, min(stop, i + 6)))
+        )
+        if not start:  # above the title: also a name seen before, or a heading still to come
             card_like = (
-                j > i + 1
-                or any(person_key(name) in by_keys for name in person)
-                or any(person_key(n) in {person_key(seen) for seen in names} for n in person)
-                or again
+                card_like
+                or bool(keys & {person_key(seen) for seen in names})
                 or any(
                     is_heading(lines[k]) and not looks_like_name(lines[k]) for k in range(j, stop)
                 )

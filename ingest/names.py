@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 __all__ = [
     "is_affiliation",
@@ -85,21 +85,21 @@ def is_job_title(text: str) -> bool:
 def is_organisation(line: str) -> bool:
     """A line that is an organisation's name and nothing else: "The Work Foundation",
     "London School of Economics" (capitalised words, one of them an organisation's)."""
-    words = line.strip().split()
-    return (
-        1 <= len(words) <= 6
-        and any(_is_org_word(w) for w in words)
-        and all(w[:1].isupper() or _bare(w) in _CONNECTORS for w in words)
-    )
+    return _caption_with(line, _is_org_word)
 
 
 def is_affiliation(line: str) -> bool:
     """A card's department line: "Knowledge Economy Programme", "Centre for Workforce
     Effectiveness" (a few capitalised words, one of a job's or an organisation's)."""
+    return _caption_with(line, lambda w: _bare(w) in _JOB_WORDS or _is_org_word(w))
+
+
+def _caption_with(line: str, keyword: Callable[[str], bool]) -> bool:
+    """One to six capitalised words (connectors aside), one of them a ``keyword``."""
     words = line.strip().split()
     return (
         1 <= len(words) <= 6
-        and any(_bare(w) in _JOB_WORDS or _is_org_word(w) for w in words)
+        and any(keyword(w) for w in words)
         and all(w[:1].isupper() or _bare(w) in _CONNECTORS for w in words)
     )
 

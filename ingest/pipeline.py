@@ -52,12 +52,13 @@ Todo = tuple[Path, Path, str, Literal["added", "updated"]]
 
 def fingerprint(settings: Settings, embedder: Embedder) -> dict[str, Any]:
     """What the stored vectors and chunks depend on; a mismatch means rebuild."""
+    precision = precision_of(embedder)
     return {
         "version": FINGERPRINT_VERSION,
         "embedder": embedder.model_id.split("@")[0],
-        "precision": precision_of(embedder),
+        "precision": precision,
         # which int8 graph made the vectors; float32 and bfloat16 stay interchangeable
-        "graph": embedder.model_id.rpartition("@")[2] if precision_of(embedder) == "int8" else "",
+        "graph": embedder.model_id.rpartition("@")[2] if precision == "int8" else "",
         "dim": embedder.dim,
         "max_tokens": settings.chunking.max_tokens,
         "overlap_tokens": settings.chunking.overlap_tokens,
