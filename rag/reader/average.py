@@ -63,12 +63,15 @@ def write_average(folders: Sequence[Path], out: Path, note: str = "") -> Path:
     from safetensors.torch import save_file
 
     state = average_weights(folders)
+    cfg_path = Path(folders[0]) / "reader.json"
+    if not cfg_path.exists():
+        raise ModelError(f"{cfg_path}: missing; the first folder must be a whole reader folder")
     out.mkdir(parents=True, exist_ok=True)
     weights = out / WEIGHTS
     save_file(state, str(weights))
     weights.chmod(0o644)
     # the first model's format; its thresholds and check pair belong to its weights only
-    first = json.loads((Path(folders[0]) / "reader.json").read_text())
+    first = json.loads(cfg_path.read_text())
     config = {k: v for k, v in first.items() if not k.startswith("threshold") and k != "check"}
     config.update(weights_sha256=sha256(weights), threshold=None)
     (out / "reader.json").write_text(json.dumps(config, indent=2) + "\n")

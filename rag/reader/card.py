@@ -60,8 +60,12 @@ def main(argv: list[str] | None = None) -> None:
         for h in st["history"]
     )
     commands = "\n".join(
-        f"{n}. `{st['command']}` at commit `{st['commit']}` "
-        f"({st['groups']:,} question groups, {st['pairs']:,} pairs)"
+        f"{n}. `{st['command']}`"
+        + (
+            f" at commit `{st['commit']}` ({st['groups']:,} question groups, {st['pairs']:,} pairs)"
+            if "commit" in st
+            else " (the mean of the weights: rag.reader.average)"
+        )
         for n, st in enumerate(stages, 1)
     )
     card = f"""# Reader: all-MiniLM-L6-v2 cross-encoder with answer and span heads

@@ -73,6 +73,9 @@ def test_a_folder_without_weights_is_named(tmp_path: Path) -> None:
         write_average([a, tmp_path / "empty"], tmp_path / "out")
     with pytest.raises(ModelError, match="at least two"):
         write_average([a], tmp_path / "out")
+    (a / "reader.json").unlink()
+    with pytest.raises(ModelError, match="a/reader.json: missing"):
+        write_average([a, model(tmp_path / "b", 2.0)], tmp_path / "out")
 
 
 def test_the_command_writes_the_folder(tmp_path: Path) -> None:
