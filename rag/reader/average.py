@@ -18,6 +18,7 @@ from typing import Any
 
 from rag.artifacts import sha256
 from rag.errors import ModelError
+from rag.reader.export import stages_of
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,7 @@ def _stages(folder: Path) -> list[dict[str, Any]]:
     path = folder / "training.json"
     if not path.exists():
         return []
-    info = json.loads(path.read_text())
-    return list(info.get("stages", [info]))
+    return stages_of(json.loads(path.read_text()))
 
 
 def write_average(folders: Sequence[Path], out: Path, note: str = "") -> Path:

@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--eval", type=Path, required=True, help="rag eval reader --output file")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from rag.reader.export import stages_of
     from rag.reader.reader import CrossEncoderReader
 
     cfg_path = args.model / "reader.json"
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{m['answerability_auc']:.4f} | {m['answerability_acc']:.4f} | {m['threshold']} |"
         for name, m in report.items()
     )
-    stages = train.get("stages", [train])
+    stages = stages_of(train)
     hist = "\n".join(
         f"- stage {n}, step {h['step']}: "
         + (
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{n}. `{st['command']}`"
         + (
             f" at commit `{st['commit']}` ({st['groups']:,} question groups, {st['pairs']:,} pairs)"
-            if "commit" in st
+            if "averaged" not in st
             else " (the mean of the weights: rag.reader.average)"
         )
         for n, st in enumerate(stages, 1)

@@ -7,6 +7,7 @@ import json
 import logging
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -23,6 +24,12 @@ def git_commit() -> str:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def stages_of(info: dict[str, Any]) -> list[dict[str, Any]]:
+    """The training stages a ``training.json`` records: a run of ``train`` writes one stage
+    as the whole file, a folder with a history holds them under ``stages``."""
+    return list(info.get("stages", [info]))
 
 
 def write_model(
