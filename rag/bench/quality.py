@@ -2,7 +2,7 @@
 
     python -m rag.bench.quality retrieval     # SciFact test: every fusion row, plus cheap variants
     python -m rag.bench.quality dtype         # float32 vs bfloat16: speed, cosine, nDCG@10
-    python -m rag.bench.quality chunking      # chunk size/overlap on 3 FinanceBench PDFs
+    python -m rag.bench.quality chunking      # chunk size/overlap on FinanceBench and SciFact
     python -m rag.bench.quality financebench  # page recall@k on all 10 FinanceBench PDFs
 
 ``--quick`` runs a smaller version of each. The SciFact indexes live in
