@@ -141,9 +141,9 @@ def bench_chunking(quick: bool, command: str) -> None:
         f"_Load average {load_before} before, {load_average()} after._\n",
         f"**Method.** Each (max tokens, overlap) is indexed on its own: all {len(pdfs)} "
         f"FinanceBench PDFs (parsed once for the grid) and the SciFact corpus, in "
-        f"{resolve_dtype(settings.embedding.dtype)}, one embedding cache shared (so 'FB index "
-        "s' is the first build's load-less chunk, embed and store time, and '-' a reused "
-        f"index). Every row uses the shipped retrieval ({cfg.name}). Split, recall and "
+        f"{resolve_dtype(settings.embedding.dtype)}, one embedding cache shared: 'FB index s' "
+        "is a build's chunk, embed and store time (parsing excluded), '-' where every "
+        "vector was already in the cache, so that its time would not compare. Every row uses the shipped retrieval ({cfg.name}). Split, recall and "
         f"criterion as in the FinanceBench section: the mean of SciFact train nDCG@10 "
         f"({len(sci.train)} claims) and FinanceBench tuning-half page recall@10 (the mean of unfiltered and "
         "filtered). **Rule, fixed before the first full run:** the best configuration by the "
