@@ -157,7 +157,7 @@ class OnnxInt8Embedder:
                 self._session = cpu_session(self.artifact(), self.threads)
                 tok = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
                 tok.enable_truncation(self.max_tokens)
-                tok.enable_padding()
+                tok.no_padding()  # the file pads to 128; each text runs alone, unpadded
                 self._tokenizer = tok
         return self._session, self._tokenizer
 
@@ -166,18 +166,19 @@ class OnnxInt8Embedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         session, tok = self._load()
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        # Sorted by length, as sentence-transformers does, so a batch pads little.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            enc = tok.encode_batch([texts[i] for i in idx])
-            feed = {
-                "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
-            }
-            hidden = session.run(None, feed)[0]
-            mask = feed["attention_mask"][..., None].astype(np.float32)
-            out[idx] = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+        # One text per run. The graph quantizes its activations with one scale for the
+        # whole input, so in a batch a text's vector would depend on the texts (and the
+        # padding) beside it. Alone, each text gets the vector a query of the same words
+        # gets, closer to float32, and on 2 cores sooner: no padding, a smaller working
+        # set (BENCHMARKS.md, "Indexing pace"). Tokenising stays batched.
+        for start in range(0, len(texts), self.batch_size):
+            for j, enc in enumerate(tok.encode_batch(list(texts[start : start + self.batch_size]))):
+                ids = np.array([enc.ids], dtype=np.int64)
+                feed = {
+                    "input_ids": ids,
+                    "attention_mask": np.ones_like(ids),
+                    "token_type_ids": np.array([enc.type_ids], dtype=np.int64),
+                }
+                out[start + j] = session.run(None, feed)[0][0].mean(axis=0)
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out

@@ -139,7 +139,7 @@ class EmbeddingSettings(BaseModel):
         description="Intra-op threads of the model and of the reader (torch or ONNX "
         "Runtime); None keeps the runtime's default (one per core).",
     )
-    batch_size: int = Field(32, ge=1, le=1024, description="Texts per forward pass.")
+    batch_size: int = Field(32, ge=1, le=1024, description="Texts per call (int8: one a run).")
     include_title: bool = Field(
         True, description="Embed each chunk as 'title\\ntext' so short chunks keep context."
     )

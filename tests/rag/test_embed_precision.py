@@ -63,6 +63,11 @@ def test_int8_vectors_are_close_to_float32_and_the_model_is_cached(
     assert b.shape == a.shape and b.dtype == np.float32
     assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
     assert float((a * b).sum(axis=1).min()) >= 0.99
+    # a text's vector does not depend on the texts embedded beside it (activations are
+    # quantized per run, and each text runs alone): a query gets the stored vector
+    alone = np.stack([i8.embed([t])[0] for t in TEXTS])
+    assert np.array_equal(alone, b)
+    assert np.array_equal(i8.embed([TEXTS[0], "a much longer neighbour " * 40])[0], b[0])
     assert "@int8" in i8.model_id and precision_of(i8) == "int8"
     built = sorted((tmp_path / "onnx").glob("*.onnx"))
     assert len(built) == 1 and built[0].with_suffix(".json").exists()
