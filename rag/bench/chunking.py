@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from rag.bench.common import FINANCEBENCH, index_pdfs, questions, save_json
-from rag.bench.financebench import Config, FinanceData, SciFactData, score_configs
+from rag.bench.financebench import (
+    SPLIT_COLUMNS,
+    Config,
+    FinanceData,
+    SciFactData,
+    score_configs,
+)
 from rag.bench.report import stamp, table, write_section
 from rag.bench.speed import load as load_average
 from rag.embed import resolve_dtype
@@ -156,11 +162,7 @@ def bench_chunking(quick: bool, command: str) -> None:
                 "FB chunks",
                 "SciFact chunks",
                 "SciFact train nDCG@10",
-                "tune R@10 unfilt.",
-                "tune R@10 filt.",
-                "criterion",
-                "report R@10 unfilt.",
-                "report R@10 filt.",
+                *SPLIT_COLUMNS,
                 "SciFact test nDCG@10",
                 "FB index s",
             ],
