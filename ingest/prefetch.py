@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import pickle
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -56,12 +59,30 @@ def _picklable(obj: object) -> bool:
     return True
 
 
+def _exit_with_parent() -> None:
+    """A worker's initializer: end the worker when the process that started it dies.
+
+    A killed ingest or server (SIGKILL, the OOM killer) shuts no pool down: its workers
+    would wait on the pool's queue for ever, and each keeps the forkserver alive, since
+    a forkserver child holds the parent's end of the forkserver's liveness pipe.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
     # forkserver: workers start from a clean process, never a fork of one that holds the
     # model's threads or a server's sockets.
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["ingest.load"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_exit_with_parent)
 
 
 def load_ahead(
