@@ -65,7 +65,6 @@ def bench_chunking(quick: bool, command: str) -> None:
     from rag.embed import make_embedder
 
     settings = get_settings()
-    r = settings.retrieval
     load_before = load_average()
     qs = questions()
     pdfs = sorted((FINANCEBENCH / "pdfs").glob("*.pdf"))
@@ -81,10 +80,7 @@ def bench_chunking(quick: bool, command: str) -> None:
 
     for p in pdfs:  # parsed before any timing, so 'FB index s' holds no parsing
         cached_load(p)
-    cfg = Config(
-        r.bm25_k1, r.bm25_b, r.fusion, r.alpha, r.rrf_k,
-        r.length_tokens if r.fusion == "length" else 0,
-    )  # fmt: skip
+    cfg = Config.shipped(settings.retrieval)
     today_key = (settings.chunking.max_tokens, settings.chunking.overlap_tokens)
     runs: dict[tuple[int, int], dict[str, Any]] = {}
     for max_tokens, overlap in QUICK_GRID if quick else GRID:
@@ -149,10 +145,11 @@ def bench_chunking(quick: bool, command: str) -> None:
         f"FinanceBench PDFs (parsed once for the grid) and the SciFact corpus, in "
         f"{resolve_dtype(settings.embedding.dtype)}, one embedding cache shared: 'FB index s' "
         "is a build's chunk, embed and store time (parsing excluded), '-' where every "
-        "vector was already in the cache, so that its time would not compare. Every row uses the shipped retrieval ({cfg.name}). Split, recall and "
-        f"criterion as in the FinanceBench section: the mean of SciFact train nDCG@10 "
-        f"({len(sci.train)} claims) and FinanceBench tuning-half page recall@10 (the mean of unfiltered and "
-        "filtered). **Rule, fixed before the first full run:** the best configuration by the "
+        "vector was already in the cache, so that its time would not compare. Every row uses "
+        f"the shipped retrieval ({cfg.name}). Split, recall and criterion as in the "
+        "FinanceBench section: the mean of SciFact train nDCG@10 "
+        f"({len(sci.train)} claims) and FinanceBench tuning-half page recall@10 (the mean of "
+        "unfiltered and filtered). **Rule, fixed before the first full run:** the best configuration by the "
         "criterion replaces today's only if it gains at least one tuning-half question-search "
         "and holds where the choice never looked: reporting-half recall@10 no lower in either "
         "mode, SciFact test nDCG@10 within 0.005 of today's and at least 0.74.\n",

@@ -39,7 +39,7 @@ from rag.eval.retrieval import (
     read_qrels,
 )
 from rag.retrieve import fuse
-from rag.settings import Settings, get_settings
+from rag.settings import RetrievalSettings, Settings, get_settings
 from rag.store.bm25 import bm25_text
 
 SPLIT_NOTE = "documents sorted by name; even positions (0, 2, ...) tune, odd positions report"
@@ -68,6 +68,12 @@ class Config:
     alpha: float = 0.5
     rrf_k: int = 60
     length: int = 0
+
+    @classmethod
+    def shipped(cls, r: RetrievalSettings) -> Config:
+        """The product's retrieval settings as a configuration of this bench."""
+        length = r.length_tokens if r.fusion == "length" else 0
+        return cls(r.bm25_k1, r.bm25_b, r.fusion, r.alpha, r.rrf_k, length)
 
     @property
     def family(self) -> str:
@@ -321,14 +327,7 @@ def bench_financebench(quick: bool, command: str) -> None:
     embedder = make_embedder(settings.embedding, cache_dir=settings.cache_dir)
     fb = FinanceData.load(index_dir, qs, ids, embedder)
     sci = SciFactData.load(settings, embedder, quick)
-    today_cfg = Config(
-        r.bm25_k1,
-        r.bm25_b,
-        r.fusion,
-        r.alpha,
-        r.rrf_k,
-        r.length_tokens if r.fusion == "length" else 0,
-    )
+    today_cfg = Config.shipped(r)
     scores = score_configs([today_cfg, *fusion_grid(quick)], fb, sci)
     today = scores[0]
     for mode, rec in searched.items():
