@@ -37,13 +37,18 @@ log = logging.getLogger(__name__)
 
 # Bumped whenever the export or quantization recipe changes, so a cached file is rebuilt.
 # 1: ONNX Runtime dynamic int8; 2: the same traced with eager attention;
-# 3: int8 weights per output channel, activations per token on OpenVINO.
+# 3: int8 weights per output channel, run on OpenVINO (texts of one length batched).
 INT8_RECIPE = 3
 
-# OpenVINO's DYNAMIC_QUANTIZATION_GROUP_SIZE (its default on this version is 32). By-hand
-# trials, one text a run on SciFact texts outside the bench's (BENCHMARKS.md): 384 ran
-# fastest (0 and 32-128 were 10-45 % slower) with the same cosine to float32 (0.996).
+# OpenVINO's DYNAMIC_QUANTIZATION_GROUP_SIZE (its default on this version is 32). A by-hand
+# trial, one text a run on 100 of the pace bench's cut abstracts, chosen on speed alone:
+# 384 ran fastest (0 and 32-128 were 2-45 % slower); minimum cosine to float32 0.996-0.999.
 GROUP_SIZE = 384
+
+# Compiled kernels OpenVINO keeps per input shape (its default, 5,000, let memory grow with
+# every new length and batch size: 650 -> 1,144 MiB over 2,100 chunks). 100 held it at
+# 616-726 MiB at the same speed (by-hand trial, BENCHMARKS.md).
+RUNTIME_CACHE = 100
 
 
 def int8_weights(model: Any, min_rows: int = 64) -> int:
@@ -213,6 +218,7 @@ class OpenVinoInt8Embedder:
                 config: dict[str, Any] = {
                     "PERFORMANCE_HINT": hint,
                     "DYNAMIC_QUANTIZATION_GROUP_SIZE": GROUP_SIZE,
+                    "CPU_RUNTIME_CACHE_CAPACITY": RUNTIME_CACHE,
                 }
                 if self.threads:
                     config["INFERENCE_NUM_THREADS"] = self.threads
