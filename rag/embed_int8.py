@@ -12,10 +12,10 @@ scale for a run's whole input: a text's vector there depended on whatever ran be
 so each text had to run alone, and its vectors were further from float32 (minimum cosine
 0.987-0.992 against 0.996). Here a text's vector depends only on its own word pieces, so
 texts of the same length run together in batches, unpadded, and two streams (one per core
-on 2 cores) take batches in turn: 1.15x the indexing pace of one text a run on ONNX
-Runtime, at about 1 ms more per query and some 900 MiB more memory (BENCHMARKS.md,
-"Indexing pace"). Torch's own dynamic quantization was far less faithful (minimum cosine
-0.876).
+on 2 cores) take batches in turn: about 1.15-1.2x the indexing pace of one text a run
+on ONNX Runtime, with a query about 1.3 ms slower and an ingest's peak memory about
+0.8 GiB against 0.2 (BENCHMARKS.md, "Indexing pace"). Torch's own dynamic quantization
+was far less faithful (minimum cosine 0.876).
 """
 
 from __future__ import annotations
