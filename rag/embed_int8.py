@@ -130,9 +130,9 @@ def _export_int8(model_path: Path, dest: Path) -> None:
 
 
 class OpenVinoInt8Embedder:
-    """all-MiniLM-L6-v2 with int8 weights on OpenVINO's CPU plugin (int8 dot products where
-    the CPU has them): the same tokenizer, mean pooling and normalisation as
-    sentence-transformers.
+    """all-MiniLM-L6-v2 with int8 weights on OpenVINO's CPU plugin (the arithmetic around
+    them in bfloat16 where the CPU has it, else float32): the same tokenizer, mean pooling
+    and normalisation as sentence-transformers.
 
     Texts are grouped by their exact length in word pieces and each group runs in batches
     of up to ``batch_size``, unpadded; the batches are shared among OpenVINO's streams (its

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -62,9 +63,9 @@ def test_int8_vectors_are_close_to_float32_and_the_model_is_cached(
     assert b.shape == a.shape and b.dtype == np.float32
     assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
     assert float((a * b).sum(axis=1).min()) >= 0.99
-    # a text's vector does not depend on the texts embedded beside it (activations are
-    # quantized per token; texts of one length share a batch, unpadded): a query alone
-    # gets the stored vector, whatever was ingested with it
+    # a text's vector does not depend on the texts embedded beside it (texts of one length
+    # share a batch, unpadded): a query alone gets the stored vector, whatever was
+    # ingested with it
     alone = np.stack([i8.embed([t])[0] for t in TEXTS])
     assert np.array_equal(alone, b)
     same_length = [TEXTS[0], TEXTS[0].upper(), "a much longer neighbour " * 40]
@@ -143,8 +144,8 @@ def test_int8_weights_store_each_output_channel_with_its_own_scale() -> None:
     assert np.allclose(got, want, rtol=0.05, atol=0.05 * np.abs(want).max())
 
 
-def _dequantized(model: object) -> np.ndarray:
+def _dequantized(model: Any) -> np.ndarray:
     from onnx import numpy_helper
 
-    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}  # type: ignore[attr-defined]
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
     return inits["big_int8"].astype(np.float32) * inits["big_scale"]
