@@ -1,21 +1,28 @@
-"""all-MiniLM-L6-v2 with int8 weights on OpenVINO, built locally from the installed weights.
+"""all-MiniLM-L6-v2 in int8 on OpenVINO, built locally from the installed weights.
 
-The transformer is exported to ONNX (torch's TorchScript exporter, eager attention) and its
-linear layers' weights stored as int8, one scale per output channel, behind
-``DequantizeLinear`` nodes: once, into the data folder beside a record of its sha256 and of
-what it was built from. Nothing is downloaded. OpenVINO's CPU plugin reads that graph as
-int8-compressed weights; the rest of the arithmetic runs in bfloat16 where the CPU has it
-(OpenVINO's default there), else float32.
+The transformer is exported to ONNX (torch's TorchScript exporter, eager attention) and
+quantized by NNCF, OpenVINO's quantization library: its linear layers run on int8 weights
+(one scale per output channel) and int8 activations (one scale per tensor, measured on
+300 bundled calibration texts, ``rag.embed_calibration``), after SmoothQuant has moved
+the activations' outlier channels into the weights. Built once, into the data folder
+beside a record of its sha256 and of what it was built from; nothing is downloaded.
+OpenVINO's CPU plugin runs those products on int8 dot products (VNNI) and the rest in
+bfloat16 where the CPU has it, else float32.
 
-Chosen over ONNX Runtime's dynamic int8 (recipes 1 and 2), which takes one activation
-scale for a run's whole input: a text's vector there depended on whatever ran beside it,
-so each text had to run alone, and its vectors were further from float32 (minimum cosine
-0.987-0.992 against 0.996). Here a text's vector depends only on its own word pieces, so
-texts of the same length run together in batches, unpadded, and two streams (one per core
-on 2 cores) take batches in turn: about 1.15-1.2x the indexing pace of one text a run
-on ONNX Runtime, with a query about 1.3 ms slower and an ingest's peak memory about
-0.8 GiB against 0.2 (BENCHMARKS.md, "Indexing pace"). Torch's own dynamic quantization
-was far less faithful (minimum cosine 0.876).
+Two kinds of product stay in float (``FLOAT_PRODUCTS``): attention's own two (in int8
+they ran slower here, and they hold no weights) and the first layer's FFN output, whose
+int8 activations moved vectors furthest (minimum cosine to float32 on development texts
+0.991 with it in int8, 0.996 without; BENCHMARKS.md, "Indexing pace").
+
+Texts are padded (masked) to the next multiple of 16 word pieces and those of one padded
+length run together in batches, shared among OpenVINO's streams; a text alone is padded
+the same way, so its vector depends only on its own word pieces (the activation scales
+are fixed, not measured per run).
+
+Chosen over recipe 3 (int8 weights, bfloat16 arithmetic, exact lengths) for speed at the
+same closeness to float32; over ONNX Runtime's dynamic int8 (recipes 1 and 2), whose
+per-run activation scale made a vector depend on its neighbours; and over torch's dynamic
+quantization (minimum cosine 0.876).
 """
 
 from __future__ import annotations
@@ -31,19 +38,27 @@ from typing import Any
 import numpy as np
 
 from rag.artifacts import BERT_INPUTS, built_once, export_bert, sha256
+from rag.embed_calibration import FILE as CALIBRATION
+from rag.embed_calibration import texts as calibration_texts
 from rag.errors import ModelError
 
 log = logging.getLogger(__name__)
 
 # Bumped whenever the export or quantization recipe changes, so a cached file is rebuilt.
 # 1: ONNX Runtime dynamic int8; 2: the same traced with eager attention;
-# 3: int8 weights per output channel, run on OpenVINO (texts of one length batched).
-INT8_RECIPE = 3
+# 3: int8 weights per output channel, run on OpenVINO (texts of one length batched);
+# 4: int8 weights and activations by NNCF (SmoothQuant, calibrated), on OpenVINO.
+INT8_RECIPE = 4
 
-# OpenVINO's DYNAMIC_QUANTIZATION_GROUP_SIZE (its default on this version is 32). A by-hand
-# trial, one text a run on 100 of the pace bench's cut abstracts, chosen on speed alone:
-# 384 ran fastest (0 and 32-128 were 2-45 % slower); minimum cosine to float32 0.996-0.999.
-GROUP_SIZE = 384
+# Matrix products kept in float, by the end of their ONNX node names (see the docstring).
+FLOAT_PRODUCTS = ("attention/self/MatMul", "attention/self/MatMul_1", "layer.0/output/dense/MatMul")
+
+# Texts run padded (masked) to the next multiple of this many word pieces, alone or in a
+# batch, so a text's vector does not depend on what runs beside it, and OpenVINO compiles
+# kernels for 16 lengths rather than 256: on 2,148 chunks of development texts (SciFact
+# abstracts 3,000-4,500), fresh compiles each round, 1.15x unpadded batches of one exact
+# length (8: 1.13x, 32: 1.11x, 64: 0.99x), vectors unchanged (BENCHMARKS.md).
+PAD_TO = 16
 
 # Compiled kernels OpenVINO keeps per input shape (its default, 5,000, let memory grow with
 # every new length and batch size: 650 -> 1,144 MiB over 2,100 chunks). 100 held it at
@@ -51,55 +66,46 @@ GROUP_SIZE = 384
 RUNTIME_CACHE = 100
 
 
-def int8_weights(model: Any, min_rows: int = 64) -> int:
-    """Store every ``MatMul`` weight (a 2-D initializer with at least ``min_rows`` rows) of
-    the ONNX ``model`` as int8 with one symmetric scale per output channel, read through a
-    ``DequantizeLinear`` node. Changes ``model`` in place; returns how many were stored.
+def quantize(model: Any, feeds: list[dict[str, np.ndarray]]) -> Any:
+    """The ONNX ``model`` quantized by NNCF on ``feeds`` (one text's inputs each): int8
+    weights and activations for every matrix product but ``FLOAT_PRODUCTS``, after
+    SmoothQuant (NNCF's transformer preset, its defaults otherwise)."""
+    import contextlib
+    import os
+    import sys
 
-    Written here rather than taken from a quantization library: ONNX Runtime's quantizer
-    writes its own int8 operators (which OpenVINO does not read as compressed weights), and
-    NNCF, OpenVINO's, is a large dependency for these twenty lines."""
-    from onnx import helper, numpy_helper
-
-    graph = model.graph
-    weights = {init.name: init for init in graph.initializer}
-    nodes, done = [], 0
-    for node in graph.node:
-        init = weights.get(node.input[1]) if node.op_type == "MatMul" else None
-        w = numpy_helper.to_array(init) if init is not None else None
-        if w is not None and w.ndim == 2 and w.shape[0] >= min_rows:
-            scale = np.abs(w).max(axis=0) / 127.0
-            scale[scale == 0] = 1.0
-            q = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
-            name = node.input[1]
-            graph.initializer.remove(init)
-            graph.initializer.extend(
-                [
-                    numpy_helper.from_array(q, f"{name}_int8"),
-                    numpy_helper.from_array(scale.astype(np.float32), f"{name}_scale"),
-                    numpy_helper.from_array(np.zeros(w.shape[1], np.int8), f"{name}_zero"),
-                ]
-            )
-            nodes.append(
-                helper.make_node(
-                    "DequantizeLinear",
-                    [f"{name}_int8", f"{name}_scale", f"{name}_zero"],
-                    [f"{name}_dequantized"],
-                    axis=1,
-                    name=f"{name}_DequantizeLinear",
-                )
-            )
-            node.input[1] = f"{name}_dequantized"
-            done += 1
-        nodes.append(node)
-    del graph.node[:]
-    graph.node.extend(nodes)
-    return done
+    # NNCF stubs its usage telemetry when NNCF_CI is set at import: nothing here phones
+    # home, and nothing is written under ~/intel
+    saved = os.environ.get("NNCF_CI")
+    os.environ["NNCF_CI"] = "1"
+    try:
+        import nncf
+    finally:
+        if saved is None:
+            del os.environ["NNCF_CI"]
+        else:
+            os.environ["NNCF_CI"] = saved
+    nncf.set_log_level(logging.WARNING)
+    kept = [
+        node.name
+        for node in model.graph.node
+        if node.op_type == "MatMul" and node.name.endswith(FLOAT_PRODUCTS)
+    ]
+    # its progress bars go to stderr: stdout may be carrying `--json` output
+    with contextlib.redirect_stdout(sys.stderr):
+        return nncf.quantize(
+            model,
+            nncf.Dataset(feeds),
+            model_type=nncf.ModelType.TRANSFORMER,
+            subset_size=len(feeds),
+            ignored_scope=nncf.IgnoredScope(names=kept),
+        )
 
 
-def _export_int8(model_path: Path, dest: Path) -> None:
-    """all-MiniLM-L6-v2's transformer to ONNX (TorchScript exporter, eager attention), its
-    linear layers' weights stored as int8. Everything runs from the local folder."""
+def _export_int8(model_path: Path, dest: Path, calibration: list[list[int]]) -> None:
+    """all-MiniLM-L6-v2's transformer to ONNX (TorchScript exporter, eager attention),
+    quantized on the ``calibration`` texts' word pieces. Everything runs from the local
+    folder."""
     import onnx
     import torch
     from transformers import AutoModel, AutoTokenizer
@@ -123,25 +129,26 @@ def _export_int8(model_path: Path, dest: Path) -> None:
         export_bert(
             net, tuple(sample[k] for k in BERT_INPUTS), raw, {"hidden": {0: "batch", 1: "tokens"}}
         )
-        model = onnx.load(str(raw))
-    if int8_weights(model) == 0:
-        raise ModelError(f"{model_path}: no linear layer found to store in int8")
+        model = quantize(onnx.load(str(raw)), [_feed([ids], pad=False) for ids in calibration])
+    if not any(node.op_type == "QuantizeLinear" for node in model.graph.node):
+        raise ModelError(f"{model_path}: no matrix product was quantized to int8")
     onnx.save(model, str(dest))
 
 
 class OpenVinoInt8Embedder:
-    """all-MiniLM-L6-v2 with int8 weights on OpenVINO's CPU plugin (the arithmetic around
-    them in bfloat16 where the CPU has it, else float32): the same tokenizer, mean pooling
-    and normalisation as sentence-transformers.
+    """all-MiniLM-L6-v2 in int8 on OpenVINO's CPU plugin (int8 matrix products, the rest in
+    bfloat16 where the CPU has it, else float32): the same tokenizer, mean pooling and
+    normalisation as sentence-transformers.
 
-    Texts are grouped by their exact length in word pieces and each group runs in batches
-    of up to ``batch_size``, unpadded; the batches are shared among OpenVINO's streams (its
-    THROUGHPUT hint: one stream per core on 2 cores). A text's vector is the same alone as
-    in any batch. One text (a query) runs on a second compiled model that spreads it over
-    every thread (LATENCY hint).
+    Texts are padded (masked) to the next multiple of ``PAD_TO`` word pieces, grouped by that
+    length, and each group runs in batches of up to ``batch_size``; the batches are shared
+    among OpenVINO's streams (its THROUGHPUT hint: one stream per core on 2 cores). A
+    text's vector is the same alone as in any batch. One text (a query) runs on a second
+    compiled model that spreads it over every thread (LATENCY hint).
 
-    The int8 model is built from the local weights on first use and kept in
-    ``artifact_dir`` with a ``.json`` record of its sha256 and of what it was built from;
+    The int8 model is built from the local weights on first use (about 40 s: the
+    calibration texts run through the float model) and kept in ``artifact_dir`` with a
+    ``.json`` record of its sha256 and of what it was built from;
     a file whose checksum does not match is rebuilt, never loaded.
     """
 
@@ -182,6 +189,8 @@ class OpenVinoInt8Embedder:
             "transformers": version("transformers"),  # the BERT code that is traced
             "torch": version("torch"),  # read without importing it: loading stays light
             "onnx": version("onnx"),
+            "nncf": version("nncf"),
+            "calibration_sha256": sha256(CALIBRATION),
         }
 
     def artifact(self) -> Path:
@@ -190,22 +199,23 @@ class OpenVinoInt8Embedder:
             self.artifact_dir,
             "minilm-int8",
             self.source_record(),
-            lambda dest: _export_int8(self.model_path, dest),
+            lambda dest: _export_int8(self.model_path, dest, self._calibration()),
         )
+
+    def _calibration(self) -> list[list[int]]:
+        """The bundled calibration texts' word pieces, cut as the texts to embed are."""
+        tok = _tokenizer(self.model_path, self.max_tokens)
+        return [enc.ids for enc in tok.encode_batch(calibration_texts())]
 
     def _load(self) -> Any:
         """The tokenizer, loading the tokenizer and OpenVINO's reading of the int8 graph once."""
         with self._lock:
             if self._tokenizer is None:
                 import openvino as ov
-                from tokenizers import Tokenizer
 
                 core = ov.Core()
                 self._graph = (core, core.read_model(str(self.artifact())))
-                tok = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
-                tok.enable_truncation(self.max_tokens)
-                tok.no_padding()  # the file pads to 128; texts run unpadded
-                self._tokenizer = tok
+                self._tokenizer = _tokenizer(self.model_path, self.max_tokens)
         return self._tokenizer
 
     def _compiled(self, hint: str) -> Any:
@@ -217,7 +227,6 @@ class OpenVinoInt8Embedder:
                 core, graph = self._graph
                 config: dict[str, Any] = {
                     "PERFORMANCE_HINT": hint,
-                    "DYNAMIC_QUANTIZATION_GROUP_SIZE": GROUP_SIZE,
                     "CPU_RUNTIME_CACHE_CAPACITY": RUNTIME_CACHE,
                 }
                 if self.threads:
@@ -232,38 +241,64 @@ class OpenVinoInt8Embedder:
         ids = [enc.ids for enc in tok.encode_batch(list(texts))]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if len(ids) == 1:
+            feed = _feed(ids)
             single = self._compiled("LATENCY").create_infer_request()
-            out[0] = single.infer(_feed([ids[0]]))[0][0].mean(axis=0)
+            out[0] = _pooled(single.infer(feed)[0], feed["attention_mask"])[0]
         else:
             self._run_batches(self._compiled("THROUGHPUT"), ids, out)
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
 
     def _run_batches(self, model: Any, ids: list[list[int]], out: np.ndarray) -> None:
-        """Texts of one length together, ``batch_size`` at a time, on every stream."""
+        """Texts of one padded length together, ``batch_size`` at a time, on every stream."""
         import openvino as ov
 
         by_length: dict[int, list[int]] = defaultdict(list)
         for i, row in enumerate(ids):
-            by_length[len(row)].append(i)
+            by_length[padded_length(len(row))].append(i)
         queue = ov.AsyncInferQueue(model)
 
-        def done(request: Any, rows: list[int]) -> None:
-            out[rows] = request.get_output_tensor(0).data.mean(axis=1)
+        def done(request: Any, job: tuple[list[int], np.ndarray]) -> None:
+            rows, mask = job
+            out[rows] = _pooled(request.get_output_tensor(0).data, mask)
 
         queue.set_callback(done)
         for rows in by_length.values():
             for start in range(0, len(rows), self.batch_size):
                 part = rows[start : start + self.batch_size]
-                queue.start_async(_feed([ids[i] for i in part]), part)
+                feed = _feed([ids[i] for i in part])
+                queue.start_async(feed, (part, feed["attention_mask"]))
         queue.wait_all()
 
 
-def _feed(rows: list[list[int]]) -> dict[str, np.ndarray]:
-    """The graph's inputs for texts of one length (no padding: the mask is all ones)."""
-    ids = np.array(rows, dtype=np.int64)
-    return {
-        "input_ids": ids,
-        "attention_mask": np.ones_like(ids),
-        "token_type_ids": np.zeros_like(ids),
-    }
+def _tokenizer(model_path: Path, max_tokens: int) -> Any:
+    """The model's fast tokenizer, cutting at ``max_tokens`` word pieces, never padding."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+    tok.enable_truncation(max_tokens)
+    tok.no_padding()  # the file pads to 128; texts are padded here, per batch
+    return tok
+
+
+def padded_length(n: int) -> int:
+    """The length a text of ``n`` word pieces runs at: the next multiple of ``PAD_TO``."""
+    return -(-n // PAD_TO) * PAD_TO
+
+
+def _feed(rows: list[list[int]], pad: bool = True) -> dict[str, np.ndarray]:
+    """The graph's inputs for texts of one padded length, padding masked out (``pad=False``:
+    the longest text's length, for calibration, whose ranges padding must not widen)."""
+    longest = max(len(row) for row in rows)
+    length = padded_length(longest) if pad else longest
+    ids = np.zeros((len(rows), length), dtype=np.int64)  # 0 is [PAD]
+    mask = np.zeros_like(ids)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = row
+        mask[i, : len(row)] = 1
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+
+
+def _pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean of each text's word-piece vectors, its padding left out."""
+    return (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)

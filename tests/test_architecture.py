@@ -13,7 +13,8 @@ PACKAGES = ("rag", "ingest", "ui")
 FLOORS: list[tuple[str, list[str]]] = [
     ("ground", ["rag", "rag.settings", "rag.errors", "rag.schemas", "rag.records", "rag.text",
                 "rag.malloc", "rag.artifacts"]),
-    ("models", ["rag.embed", "rag.embed_int8", "rag.vectors", "rag.reader", "rag.reader.*"]),
+    ("models", ["rag.embed", "rag.embed_int8", "rag.embed_calibration", "rag.vectors",
+                "rag.reader", "rag.reader.*"]),
     ("store", ["rag.store", "rag.store.*"]),
     ("stages", ["ingest", "ingest.*", "rag.retrieve", "rag.cite", "rag.evidence", "rag.followup"]),
     ("answer", ["rag.extractive", "rag.verify", "rag.generate", "rag.answer"]),
