@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite: hash-embedder settings, the one copier of the seed
-corpus, one seed-corpus index built once per session for the read-only tests, and an
-autouse fixture that keeps every test's data folder in a temporary directory.
+corpus, one seed-corpus index built once per session for the read-only tests, the int8
+embedder's graph built once per session for the tests that index with the real model, and
+an autouse fixture that keeps every test's data folder in a temporary directory.
 
 Folders below add their own (``tests/rag/conftest.py``: the OpenAI-compatible stub;
 ``tests/rag/api/conftest.py``: a fake answerer and API clients; ``tests/ingest/conftest.py``:
@@ -50,6 +51,29 @@ def isolated_data_dir(
     folder = tmp_path_factory.mktemp("rag-data")
     monkeypatch.setenv("RAG_DATA_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(scope="session")
+def int8_seeder(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], None]:
+    """``int8_seeder(data_dir)``: put the int8 embedder's graph where ``data_dir`` keeps its
+    built models. The graph is built once for the whole session (each build takes about
+    40 s), and only where the settings' precision resolves to int8 on this CPU; elsewhere
+    this does nothing. Building, caching and checking the graph are tested on their own in
+    ``tests/rag/test_embed_precision.py``."""
+    from rag.embed import MODEL_NAME, default_model_path, resolve_dtype
+    from rag.embed_int8 import OpenVinoInt8Embedder
+    from rag.settings import EmbeddingSettings
+
+    graph: Path | None = None
+    if resolve_dtype(EmbeddingSettings().dtype) == "int8":
+        graph = tmp_path_factory.mktemp("int8-graph")
+        OpenVinoInt8Embedder(default_model_path(), name=MODEL_NAME, artifact_dir=graph).artifact()
+
+    def seed(data_dir: Path) -> None:
+        if graph is not None:
+            shutil.copytree(graph, data_dir / "cache" / "onnx", dirs_exist_ok=True)
+
+    return seed
 
 
 @pytest.fixture(scope="session")

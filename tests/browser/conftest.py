@@ -17,7 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -160,14 +160,22 @@ class Harness:
     root = ROOT
     free_port = staticmethod(free_port)
     child_env = staticmethod(child_env)
-    ingest = staticmethod(ingest)
+    int8_seeder: Callable[[Path], None] | None = None  # set by the fixture below
     stop = staticmethod(stop)
     api_and_ui = staticmethod(api_and_ui)
     only_loopback = staticmethod(only_loopback)
 
+    @classmethod
+    def ingest(cls, corpus: Path, env: dict[str, str]) -> None:
+        """``rag ingest``, its data folder first given the session's int8 graph."""
+        if cls.int8_seeder is not None:
+            cls.int8_seeder(Path(env["RAG_DATA_DIR"]))
+        ingest(corpus, env)
+
 
 @pytest.fixture(scope="session")
-def harness() -> type[Harness]:
+def harness(int8_seeder: Callable[[Path], None]) -> type[Harness]:
+    Harness.int8_seeder = int8_seeder
     return Harness
 
 

@@ -4,6 +4,7 @@ corpus, search, ask, abstain, and hold the answer-quality floors of `rag eval an
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,10 @@ class Rag:
 
 
 @pytest.fixture(scope="module")
-def rag(tmp_path_factory: pytest.TempPathFactory) -> Rag:
-    cli = Rag(tmp_path_factory.mktemp("model") / "data")
+def rag(tmp_path_factory: pytest.TempPathFactory, int8_seeder: Callable[[Path], None]) -> Rag:
+    data = tmp_path_factory.mktemp("model") / "data"
+    int8_seeder(data)
+    cli = Rag(data)
     summary = cli("ingest", str(ROOT / "corpus"))
     assert len(summary["added"]) == 2 and not summary["failed"]
     return cli
