@@ -57,7 +57,8 @@ FLOAT_PRODUCTS = ("attention/self/MatMul", "attention/self/MatMul_1", "layer.0/o
 # batch, so a text's vector does not depend on what runs beside it, and OpenVINO compiles
 # kernels for 16 lengths rather than 256: on 2,148 chunks of development texts (SciFact
 # abstracts 3,000-4,500), fresh compiles each round, 1.15x unpadded batches of one exact
-# length (8: 1.13x, 32: 1.11x, 64: 0.99x), vectors unchanged (BENCHMARKS.md).
+# length, vectors unchanged; in another run 8 / 32 / 64 ran at 0.98 / 0.96 / 0.86 of 16
+# (BENCHMARKS.md, "Indexing pace").
 PAD_TO = 16
 
 # Compiled kernels OpenVINO keeps per input shape (its default, 5,000, let memory grow with
