@@ -60,20 +60,14 @@ def int8_seeder(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], No
     40 s), and only where the settings' precision resolves to int8 on this CPU; elsewhere
     this does nothing. Building, caching and checking the graph are tested on their own in
     ``tests/rag/test_embed_precision.py``."""
-    from rag.embed import MODEL_NAME, default_model_path, resolve_dtype
-    from rag.embed_int8 import OpenVinoInt8Embedder
+    from rag.bench.pace import int8_model, seed_int8
+    from rag.embed import resolve_dtype
     from rag.settings import EmbeddingSettings
 
     graph: Path | None = None
     if resolve_dtype(EmbeddingSettings().dtype) == "int8":
-        graph = tmp_path_factory.mktemp("int8-graph")
-        OpenVinoInt8Embedder(default_model_path(), name=MODEL_NAME, artifact_dir=graph).artifact()
-
-    def seed(data_dir: Path) -> None:
-        if graph is not None:
-            shutil.copytree(graph, data_dir / "cache" / "onnx", dirs_exist_ok=True)
-
-    return seed
+        graph, _ = int8_model(tmp_path_factory.mktemp("int8"))
+    return lambda data_dir: seed_int8(data_dir, graph)
 
 
 @pytest.fixture(scope="session")
