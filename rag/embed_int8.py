@@ -301,5 +301,7 @@ def _feed(rows: list[list[int]], pad: bool = True) -> dict[str, np.ndarray]:
 
 
 def _pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Mean of each text's word-piece vectors, its padding left out."""
-    return (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+    """Mean of each text's word-piece vectors, its padding left out (in float32: an int64
+    mask would make NumPy multiply in float64, on the thread that holds Python's lock)."""
+    weights = mask.astype(np.float32)[..., None]
+    return (hidden * weights).sum(axis=1) / weights.sum(axis=1)
