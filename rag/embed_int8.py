@@ -27,7 +27,10 @@ quantization (minimum cosine 0.876).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
 import tempfile
 import threading
 from collections import defaultdict
@@ -71,10 +74,6 @@ def quantize(model: Any, feeds: list[dict[str, np.ndarray]]) -> Any:
     """The ONNX ``model`` quantized by NNCF on ``feeds`` (one text's inputs each): int8
     weights and activations for every matrix product but ``FLOAT_PRODUCTS``, after
     SmoothQuant (NNCF's transformer preset, its defaults otherwise)."""
-    import contextlib
-    import os
-    import sys
-
     # NNCF stubs its usage telemetry when NNCF_CI is set at import, so it sends and counts
     # nothing (OpenVINO's own import still keeps a usage counter in ~/intel/stats)
     saved = os.environ.get("NNCF_CI")
