@@ -31,10 +31,14 @@ def from_squad(path: Path = SQUAD_TRAIN, count: int = COUNT) -> list[dict[str, s
     ]
 
 
+def rows(path: Path = FILE) -> list[dict[str, str]]:
+    """The bundled rows, ``{"title", "text"}`` each, as :func:`from_squad` makes them."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
 def texts(path: Path = FILE) -> list[str]:
     """The calibration texts, ``title\\ntext`` each."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return [f"{r['title']}\n{r['text']}" for r in rows]
+    return [f"{r['title']}\n{r['text']}" for r in rows(path)]
 
 
 def write(rows: list[dict[str, str]], path: Path = FILE) -> None:

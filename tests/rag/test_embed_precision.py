@@ -174,5 +174,4 @@ def test_the_calibration_texts_are_the_squad_paragraphs_they_say_they_are() -> N
     assert all(len(t.split("\n", 1)) == 2 and len(t) > 100 for t in texts)
     if not embed_calibration.SQUAD_TRAIN.exists():
         pytest.skip(f"{embed_calibration.SQUAD_TRAIN} absent: the file's source not checked")
-    rows = embed_calibration.from_squad()
-    assert texts == [f"{r['title']}\n{r['text']}" for r in rows]
+    assert embed_calibration.rows() == embed_calibration.from_squad()
